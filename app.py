@@ -1,0 +1,58 @@
+"""hepviz dashboard: navigation, the active dataset and the runs at a glance.
+
+Run with ``streamlit run app.py``. Each page in ``pages/`` reads its widgets,
+calls the ``hepviz`` library and draws the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import streamlit as st
+
+from pages import common
+
+st.set_page_config(page_title="hepviz", page_icon="⚛️", layout="wide")
+if not logging.getLogger().handlers:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+PAGES = [
+    st.Page("pages/1_Data.py", title="Data", icon="📂", url_path="data",
+            default=True),
+    st.Page("pages/2_Features.py", title="Features", icon="📊", url_path="features"),
+    st.Page("pages/3_Train.py", title="Train", icon="🏋️", url_path="train"),
+    st.Page("pages/4_Evaluate.py", title="Evaluate", icon="🎯", url_path="evaluate"),
+    st.Page("pages/5_Activations.py", title="Activations", icon="🧠",
+            url_path="activations"),
+]
+
+page = st.navigation(PAGES)
+common.ensure_active_dataset()
+
+with st.sidebar:
+    st.markdown("### Active dataset")
+    if "dataset_hash" in st.session_state:
+        eventset = common.load_dataset(st.session_state["dataset_hash"])
+        n_signal = int((eventset.y == 1).sum())
+        st.caption(st.session_state["dataset_name"])
+        st.markdown(
+            f"**{eventset.n_events:,}** events · {n_signal:,} signal · "
+            f"{eventset.n_events - n_signal:,} background  \n"
+            f"features: {', '.join(eventset.feature_names)}"
+        )
+    else:
+        st.warning(st.session_state.get("dataset_error", "No dataset loaded."))
+
+    st.markdown("### Runs")
+    records = common.get_store().list_runs()
+    if records:
+        counts = Counter(record.status for record in records)
+        st.caption(" · ".join(f"{n} {status}" for status, n in counts.items()))
+        for record in records[:5]:
+            st.markdown(f"`{record.status:>9}` {common.run_label(record)}")
+    else:
+        st.caption("No runs yet: train one on the Train page.")
+
+page.run()

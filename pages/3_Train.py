@@ -1,0 +1,130 @@
+"""Train page: configure a network, start it as a background job and follow its
+loss curves live. Jobs run in their own processes, so they carry on while the
+user switches pages, reloads the browser or closes it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hepviz import jobs
+from hepviz.errors import HepvizError
+from hepviz.models import ModelConfig, build_model, model_summary
+from hepviz.plots import loss_figure, metric_figure
+from hepviz.scaling import SCALERS
+from hepviz.training import TrainConfig, pick_device
+from pages import common
+
+st.title("Train")
+dataset_hash, eventset = common.active_dataset()
+store = common.get_store()
+
+with st.form("train_form"):
+    st.markdown(f"Dataset: **{st.session_state['dataset_name']}** "
+                f"({eventset.n_events:,} events, {len(eventset.feature_names)} "
+                "features)")
+    left, middle, right = st.columns(3)
+    architecture = left.selectbox(
+        "Network", ["mlp", "resnet"], key="architecture",
+        format_func={"mlp": "MLP (plain or with batch norm)",
+                     "resnet": "Residual blocks (skip connections)"}.get)
+    depth = left.slider("Depth (hidden layers or residual blocks)", 1, 30, 4,
+                        key="depth")
+    width = left.select_slider("Width", [8, 16, 32, 64, 128, 256], value=64,
+                               key="width")
+    batch_norm = middle.toggle("Batch normalization", value=True, key="batch_norm",
+                               help="Normalize each layer's pre-activations over "
+                                    "the batch, then scale by γ and shift by β.")
+    activation = middle.selectbox("Activation", ["relu", "tanh", "sigmoid"],
+                                  key="activation")
+    scaler = middle.selectbox("Input scaling", SCALERS, key="train_scaler")
+    learning_rate = right.select_slider(
+        "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], value=1e-3,
+        key="learning_rate")
+    epochs = right.number_input("Epochs", 1, 500, 10, key="epochs")
+    batch_size = right.select_slider("Batch size", [64, 128, 256, 512, 1024, 2048,
+                                                    4096], value=512,
+                                     key="batch_size")
+    seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
+    name = st.text_input("Run name", value="", key="run_name",
+                         placeholder="e.g. resnet-20-blocks")
+    submitted = st.form_submit_button("Train", type="primary")
+
+model_cfg = ModelConfig(architecture=architecture, n_inputs=eventset.X.shape[1],
+                        width=int(width), depth=int(depth), batch_norm=batch_norm,
+                        activation=activation)
+train_cfg = TrainConfig(learning_rate=float(learning_rate), epochs=int(epochs),
+                        batch_size=int(batch_size), seed=int(seed))
+
+if submitted:
+    default_name = (f"{architecture}-{depth}x{width}"
+                    f"{'-bn' if batch_norm else ''}-{activation}")
+    try:
+        model_cfg.validate()
+        run_id = jobs.submit(store, dataset_hash, model_cfg, train_cfg,
+                             scaler=scaler, name=name or default_name,
+                             feature_names=eventset.feature_names)
+    except HepvizError as err:
+        common.show_error(err)
+    st.session_state["followed_run"] = run_id
+    st.toast(f"Run {name or default_name} submitted.")
+
+with st.expander("Model summary"):
+    try:
+        model_cfg.validate()
+        summary = pd.DataFrame(model_summary(build_model(model_cfg),
+                                             model_cfg.n_inputs))
+        st.dataframe(summary, hide_index=True)
+        st.caption(f"{int(summary['n_params'].sum()):,} parameters · training on "
+                   f"{pick_device().type}")
+    except HepvizError as err:
+        st.error(str(err))
+
+
+def live_view() -> None:
+    jobs.reap(store)
+    records = store.list_runs()
+    if not records:
+        st.info("No runs yet. Configure a network above and press Train.")
+        return
+    labels = {record.id: common.run_label(record) for record in records}
+    followed = st.session_state.get("followed_run")
+    ids = list(labels)
+    index = ids.index(followed) if followed in ids else 0
+    run_id = st.selectbox("Follow run", ids, index=index, format_func=labels.get,
+                          key="follow_select")
+    st.session_state["followed_run"] = run_id
+    record = store.get(run_id)
+
+    status_col, cancel_col = st.columns([5, 1])
+    status_col.progress(float(record.progress),
+                        text=f"{record.status}: {record.message or ''}")
+    if record.status in common.ACTIVE_STATUSES:
+        if cancel_col.button("Cancel", key=f"cancel_{run_id}"):
+            jobs.cancel(store, run_id)
+            st.toast("Cancel requested; the run stops after the current batch.")
+    if record.status == "failed":
+        st.error(f"The run failed: {record.error}")
+    history = store.metrics(run_id)
+    if len(history):
+        left, right = st.columns(2)
+        left.plotly_chart(loss_figure(history), key="loss_live", width="stretch")
+        right.plotly_chart(metric_figure(history, "val_auc", "Validation AUC",
+                                         "AUC"), key="auc_live", width="stretch")
+
+    was_active = st.session_state.get("was_active", False)
+    is_active = any(r.status in common.ACTIVE_STATUSES for r in records)
+    st.session_state["was_active"] = is_active
+    if was_active and not is_active:
+        st.rerun(scope="app")  # refresh the sidebar once the last job ends
+
+    with st.expander("All runs"):
+        st.dataframe(pd.DataFrame([{
+            "run": labels[r.id], "status": r.status, "progress": r.progress,
+            "message": r.message, "error": r.error,
+        } for r in records]), hide_index=True)
+
+
+any_active = any(r.status in common.ACTIVE_STATUSES for r in store.list_runs())
+st.subheader("Runs")
+st.fragment(live_view, run_every=1.5 if any_active else None)()

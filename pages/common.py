@@ -1,0 +1,112 @@
+"""Streamlit-only helpers shared by the pages: the run store, the active dataset,
+cached loaders and the way user-facing errors are shown.
+
+Nothing here holds physics or training logic; it wires widgets to ``hepviz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from hepviz import samples
+from hepviz.dataset import EventSet, build_eventset
+from hepviz.errors import HepvizError
+from hepviz.features import muon_met_recipe
+from hepviz.runs import RunStore
+
+log = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = ("queued", "running")
+
+
+@st.cache_resource
+def get_store() -> RunStore:
+    """One run store per server process, at $HEPVIZ_HOME or ./.hepviz."""
+    return RunStore()
+
+
+@st.cache_resource(show_spinner=False)
+def load_dataset(dataset_hash: str) -> EventSet:
+    """The EventSet of a content hash (immutable, so cached for good)."""
+    return get_store().load_dataset(dataset_hash)
+
+
+@st.cache_resource(show_spinner="Reading the bundled sample and building features…")
+def _bundled_dataset_hash(preset: str, stamp: tuple) -> str:
+    specs = samples.bundled_samples(preset)
+    eventset = build_eventset(specs, muon_met_recipe)
+    return get_store().save_dataset(eventset)
+
+
+def bundled_dataset_hash(preset: str = samples.DEFAULT_PRESET) -> str:
+    """Build (once per server and file version) the bundled sample of a preset."""
+    specs = samples.bundled_samples(preset)
+    return _bundled_dataset_hash(preset, samples.sample_stamp(specs))
+
+
+def set_active_dataset(dataset_hash: str, name: str) -> None:
+    """Make a stored dataset the one every page works on."""
+    st.session_state["dataset_hash"] = dataset_hash
+    st.session_state["dataset_name"] = name
+    st.query_params["dataset"] = dataset_hash
+    st.query_params["name"] = name
+
+
+def ensure_active_dataset() -> None:
+    """Restore the active dataset after a reload (from the URL), or open the
+    bundled sample on a first visit. Errors are shown, not raised."""
+    if "dataset_hash" in st.session_state:
+        st.query_params["dataset"] = st.session_state["dataset_hash"]
+        st.query_params["name"] = st.session_state["dataset_name"]
+        return
+    store = get_store()
+    wanted = st.query_params.get("dataset")
+    if wanted and store.has_dataset(wanted):
+        set_active_dataset(wanted, st.query_params.get("name", "restored dataset"))
+        return
+    try:
+        dataset_hash = bundled_dataset_hash()
+    except HepvizError as err:
+        st.session_state["dataset_error"] = str(err)
+        return
+    preset = samples.PRESETS[samples.DEFAULT_PRESET]
+    set_active_dataset(dataset_hash, f"bundled sample: {preset.title}")
+
+
+def active_dataset() -> tuple[str, EventSet]:
+    """The active dataset, or an explanation and a stop when there is none."""
+    dataset_hash = st.session_state.get("dataset_hash")
+    if dataset_hash is None:
+        reason = st.session_state.get("dataset_error", "No dataset is loaded yet.")
+        st.info(f"{reason} Choose or upload events on the Data page.")
+        st.stop()
+    return dataset_hash, load_dataset(dataset_hash)
+
+
+def save_upload(name: str, content: bytes) -> Path:
+    """Keep an uploaded file on disk (by content hash) so that it outlives the
+    widget, a page switch and a server restart."""
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    folder = get_store().home / "uploads" / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(name).name
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+    return path
+
+
+def show_error(err: HepvizError) -> None:
+    """Show a user-facing error and stop the page."""
+    st.error(str(err))
+    st.stop()
+
+
+def run_label(record) -> str:
+    """A short, unique label for a run in selectors and legends."""
+    return f"{record.name} · {record.id[:6]}"
