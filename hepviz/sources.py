@@ -243,27 +243,34 @@ def _root_trees(f) -> dict[str, tuple[str, object]]:
     return {name: (kind, f[name]) for name, kind in found.items()}
 
 
-def _pick_tree(trees: dict, tree: str | None, p: Path) -> str:
-    if not trees:
+def _pick_tree(sizes: dict[str, int], tree: str | None, p: Path) -> str:
+    """Choose a tree by name; without one, the only tree, else 'Events', else the
+    largest. sizes maps tree name to its number of entries."""
+    if not sizes:
         raise UnreadableFileError(
             f"{p.name} is a ROOT file without any TTree or RNTuple. Upload a file "
             f"that holds events."
         )
     if tree is not None:
         tree = tree.rsplit(";", 1)[0]
-        if tree not in trees:
+        if tree not in sizes:
             raise ConfigError(
-                f"No tree {tree!r} in {p.name}; it holds {', '.join(trees)}. "
+                f"No tree {tree!r} in {p.name}; it holds {', '.join(sizes)}. "
                 f"Pick one of these."
             )
         return tree
-    if len(trees) == 1:
-        return next(iter(trees))
-    # Several trees: prefer the conventional event tree, else the largest.
-    for name in trees:
+    if len(sizes) == 1:
+        return next(iter(sizes))
+    for name in sizes:
         if name.lower() == "events":
             return name
-    return max(trees, key=lambda n: trees[n][1].num_entries)
+    return max(sizes, key=sizes.__getitem__)
+
+
+def _root_object(f, tree: str | None, p: Path):
+    trees = _root_trees(f)
+    name = _pick_tree({n: obj.num_entries for n, (_, obj) in trees.items()}, tree, p)
+    return name, trees[name][1]
 
 
 def _root_list(p: Path) -> list[TreeInfo]:
@@ -286,9 +293,7 @@ def _check_branches(branches: list[str], available: list[str], where: str) -> No
 
 def _root_read(p: Path, tree, branches, entry_stop) -> ak.Array:
     with _root_file(p) as f:
-        trees = _root_trees(f)
-        name = _pick_tree(trees, tree, p)
-        kind, obj = trees[name]
+        name, obj = _root_object(f, tree, p)
         _check_branches(branches, list(obj.keys()), f"tree '{name}' of {p.name}")
         arrays = obj.arrays(branches, entry_stop=entry_stop, library="ak")
         # RNTuple reads may bring along the collection a field belongs to.
@@ -297,9 +302,7 @@ def _root_read(p: Path, tree, branches, entry_stop) -> ak.Array:
 
 def _root_iterate(p: Path, tree, branches, step_size) -> Iterator[ak.Array]:
     with _root_file(p) as f:
-        trees = _root_trees(f)
-        name = _pick_tree(trees, tree, p)
-        kind, obj = trees[name]
+        name, obj = _root_object(f, tree, p)
         _check_branches(branches, list(obj.keys()), f"tree '{name}' of {p.name}")
         for chunk in obj.iterate(branches, step_size=step_size, library="ak"):
             yield chunk[branches]
@@ -468,6 +471,15 @@ def list_trees(path: str | os.PathLike) -> list[TreeInfo]:
     header = _csv_frame(p, nrows=1000)
     branches = {str(c): _csv_type(header[c].dtype) for c in header.columns}
     return [TreeInfo(p.stem, "table", _count_rows(p), branches)]
+
+
+def resolve_tree(path: str | os.PathLike, tree: str | None = None) -> TreeInfo:
+    """The TreeInfo that read_arrays(path, tree, ...) would read from."""
+    p = Path(path)
+    infos = {info.name: info for info in list_trees(p)}
+    if detect_format(p) != "root":
+        return next(iter(infos.values()))
+    return infos[_pick_tree({n: i.num_entries for n, i in infos.items()}, tree, p)]
 
 
 def read_arrays(

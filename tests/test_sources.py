@@ -265,3 +265,10 @@ def test_truncated_parquet_is_refused(parquet_file, tmp_path):
 def test_every_user_error_is_a_hepviz_error():
     for cls in (UnreadableFileError, MissingBranchError, DatasetError, ConfigError):
         assert issubclass(cls, HepvizError)
+
+
+def test_resolve_tree_picks_what_read_arrays_reads(tiny_nanoaod_root, csv_file):
+    assert sources.resolve_tree(tiny_nanoaod_root).name == "Events"
+    assert sources.resolve_tree(csv_file).kind == "table"
+    with pytest.raises(ConfigError):
+        sources.resolve_tree(tiny_nanoaod_root, "nope")
