@@ -49,7 +49,8 @@ def write_events(path: str | Path, columns: dict[str, np.ndarray]) -> Path:
 
     tmp = path.with_name(path.name + ".part")
     with uproot.recreate(tmp, compression=uproot.LZ4(4)) as out:
-        out[TREE_NAME] = tree
+        # mktree, not out[name] = ...: uproot >= 5.7 writes an RNTuple by default
+        out.mktree(TREE_NAME, tree, title="Events")
     os.replace(tmp, path)
     logger.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
