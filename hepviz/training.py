@@ -155,11 +155,11 @@ def training_weights(
 
 
 def _weighted_auc(y: np.ndarray, score: np.ndarray, w: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score  # ~2 s import: only when training
+    from hepviz.evaluation import weighted_auc  # sklearn: ~2 s import, lazily
 
     if len(np.unique(y)) < 2:
         return float("nan")
-    return float(roc_auc_score(y, score, sample_weight=w))
+    return weighted_auc(y, score, w)
 
 
 def _as_tensor(a, dtype, device) -> torch.Tensor:
