@@ -224,8 +224,9 @@ def _isolation(
     cand_offsets = _offsets(event[cand], particles.n_events)
     im, ic = _same_event_pairs(event[muons], cand_offsets)
     other = cand[ic]
-    dr2 = (eta[muons[im]] - eta[other]) ** 2 + delta_phi(phi[muons[im]], phi[other]) ** 2
-    inside = (dr2 < cfg.iso_cone**2) & (other != muons[im])
+    muon = muons[im]
+    dr2 = (eta[muon] - eta[other]) ** 2 + delta_phi(phi[muon], phi[other]) ** 2
+    inside = (dr2 < cfg.iso_cone**2) & (other != muon)
     sum_pt = np.bincount(im[inside], pt[other[inside]], len(muons))
     return sum_pt / muon_pt
 

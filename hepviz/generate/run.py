@@ -54,7 +54,7 @@ class GenerationSummary:
 
 
 class _ParticleTable:
-    """Per-event caches of PDG id -> (visible, charged), filled from ParticleData."""
+    """Cache of PDG id -> (visible, charged), filled from Pythia's ParticleData."""
 
     def __init__(self, particle_data) -> None:
         self._data = particle_data
@@ -81,7 +81,8 @@ def _final_state(batch) -> tuple[np.ndarray, ...]:
     momentum = record.content("p")
     final = np.asarray(record.content("status").data)[rows] > 0
     arrays = [np.asarray(record.content("id").data)[rows]]
-    arrays += [np.asarray(momentum.content(c).data)[rows] for c in ("px", "py", "pz", "e")]
+    for component in ("px", "py", "pz", "e"):
+        arrays.append(np.asarray(momentum.content(component).data)[rows])
     return tuple(a[final] for a in arrays)
 
 
