@@ -109,24 +109,26 @@ class ZScoreScaler(Scaler):
         self.sigma = np.zeros(0)
 
     def _fit(self, X: np.ndarray) -> None:
-        # Column-major float64 copy: each column's sums run over contiguous memory
-        # and do not drift as float32 sums do on millions of rows.
-        Xf = np.asfortranarray(X, dtype=np.float64)
-        self.mu = Xf.mean(axis=0)
-        self.sigma = Xf.std(axis=0)
-        # A constant column: make mu its exact value so that it scales to 0, not to
-        # rounding noise divided by eps.
-        constant = Xf.min(axis=0) == Xf.max(axis=0)
-        self.mu[constant] = Xf[0, constant]
-        self.sigma[constant] = 0.0
+        # Column-major float64 copy (row j of Xt is column j, contiguous): sums run
+        # over contiguous memory and do not drift as float32 sums do.
+        Xt = np.array(X.T, dtype=np.float64, order="C")
+        self.mu = Xt.mean(axis=1)
+        Xt -= self.mu[:, None]  # centred in place: the two-pass variance
+        self.sigma = np.sqrt(np.einsum("ij,ij->i", Xt, Xt) / Xt.shape[1])
+        # A constant column: mu becomes its exact value, so that it scales to 0
+        # rather than to rounding noise divided by eps.
+        for j in np.flatnonzero(self.sigma <= 1e-12 * np.maximum(abs(self.mu), 1)):
+            if (X[:, j] == X[0, j]).all():
+                self.mu[j], self.sigma[j] = float(X[0, j]), 0.0
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        out = np.empty(X.shape, dtype=np.float32)
-        for j in range(X.shape[1]):
-            # Python floats keep the arithmetic in float32 (NEP 50 weak scalars).
-            denominator = float(self.sigma[j]) + self.eps
-            scale = 1.0 / denominator if denominator > 0 else 0.0  # eps = 0 allowed
-            out[:, j] = (X[:, j].astype(np.float32) - float(self.mu[j])) * scale
+        denominator = self.sigma + self.eps
+        scale = np.divide(  # eps = 0 is allowed
+            1.0, denominator, out=np.zeros_like(denominator), where=denominator > 0
+        )
+        out = np.array(X, dtype=np.float32, order="C")
+        out -= self.mu.astype(np.float32)
+        out *= scale.astype(np.float32)
         return out
 
     def _params(self) -> dict[str, Any]:
