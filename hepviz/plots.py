@@ -188,22 +188,28 @@ def layer_histograms_figure(layers: Sequence[str], edges: Sequence[np.ndarray],
 
 
 def per_layer_figure(table, value: str, title: str, y_title: str,
+                     series: str = "epoch", x: str = "layer",
+                     x_title: str = "layer (input → output)",
                      log_y: bool = False) -> go.Figure:
-    """A per-layer summary number, one line per epoch (or per run).
+    """A per-layer summary number, one line per epoch or per run.
 
     Args:
-        table: a DataFrame with columns layer, epoch and ``value``; layers are
-            plotted in the order they first appear.
+        table: a DataFrame with columns ``x``, ``series`` and ``value``; x values
+            are plotted in the order they first appear.
+        series: the column whose values become separate lines.
     """
     fig = go.Figure()
-    layers = list(dict.fromkeys(table["layer"]))
-    epochs = sorted(table["epoch"].unique())
-    for i, epoch in enumerate(epochs):
-        rows = table[table["epoch"] == epoch].set_index("layer").reindex(layers)
-        shade = 0.25 + 0.75 * (i + 1) / len(epochs)
-        fig.add_trace(go.Scatter(
-            x=layers, y=rows[value], mode="lines+markers", name=f"epoch {epoch}",
-            line=dict(color=f"rgba(31,119,180,{shade:.2f})"),
-        ))
-    return _layout(fig, title, "layer (input → output)", y_title, log_y=log_y,
-                   height=380)
+    order = list(dict.fromkeys(table[x]))
+    groups = list(dict.fromkeys(table[series]))
+    for i, group in enumerate(groups):
+        rows = table[table[series] == group].set_index(x).reindex(order)
+        if series == "epoch":  # later epochs darker
+            shade = 0.25 + 0.75 * (i + 1) / len(groups)
+            line = dict(color=f"rgba(31,119,180,{shade:.2f})")
+            name = f"epoch {group}"
+        else:
+            line = dict(color=RUN_COLORS[i % len(RUN_COLORS)])
+            name = str(group)
+        fig.add_trace(go.Scatter(x=order, y=rows[value], mode="lines+markers",
+                                 name=name, line=line))
+    return _layout(fig, title, x_title, y_title, log_y=log_y, height=380)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from hepviz import jobs
+from hepviz.dataset import check_trainable
 from hepviz.errors import HepvizError
 from hepviz.models import ModelConfig, build_model, model_summary
 from hepviz.plots import loss_figure, metric_figure
@@ -18,6 +19,11 @@ from pages import common
 st.title("Train")
 dataset_hash, eventset = common.active_dataset()
 store = common.get_store()
+try:
+    check_trainable(eventset)
+except HepvizError as err:
+    st.error(f"This dataset cannot be trained on: {err}")
+    st.stop()
 
 with st.form("train_form"):
     st.markdown(f"Dataset: **{st.session_state['dataset_name']}** "

@@ -1,0 +1,94 @@
+"""Evaluate page: ROC curves and AUC of finished runs on the test split, the
+network output of signal and background, and the overtraining check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hepviz.errors import HepvizError
+from hepviz.evaluation import background_rejection_at, overtraining_test, roc_curve
+from hepviz.histograms import feature_histogram
+from hepviz.plots import roc_figure, score_figure
+from pages import common
+
+CONVENTIONS = {
+    "rejection": "background rejection 1 − ε_b vs signal efficiency ε_s",
+    "inverse": "background rejection 1/ε_b (log) vs signal efficiency ε_s",
+    "tpr": "ML convention: true vs false positive rate",
+}
+
+st.title("Evaluate")
+store = common.get_store()
+finished = [r for r in store.list_runs() if r.status == "finished"]
+if not finished:
+    st.info("No finished run yet. Train one on the Train page; this page shows "
+            "its ROC curve once it has finished.")
+    st.stop()
+
+labels = {record.id: common.run_label(record) for record in finished}
+chosen = st.multiselect("Runs to compare", list(labels), default=list(labels)[:3],
+                        format_func=labels.get, key="eval_runs")
+convention = st.radio("Convention", list(CONVENTIONS), format_func=CONVENTIONS.get,
+                      horizontal=True, key="roc_convention")
+if not chosen:
+    st.info("Choose at least one run.")
+    st.stop()
+
+
+@st.cache_data(show_spinner="Computing ROC curves…", max_entries=64)
+def evaluate(run_id: str):
+    predictions = store.load_predictions(run_id)
+    test, train = (
+        {key: predictions[key][predictions["split"] == part]
+         for key in ("score", "y", "weight")}
+        for part in ("test", "train")
+    )
+    roc = roc_curve(test["y"], test["score"], test["weight"])
+    bins = dict(bins=40, range=(0.0, 1.0), density=True)
+    test_hist = feature_histogram(test["score"], test["y"], test["weight"],
+                                  name="score", **bins)
+    train_hist = feature_histogram(train["score"], train["y"], train["weight"],
+                                   name="score", **bins)
+    ks = overtraining_test(train["score"], train["y"], test["score"], test["y"])
+    return roc, test_hist, train_hist, ks
+
+
+results = {}
+for run_id in chosen:
+    try:
+        results[run_id] = evaluate(run_id)
+    except HepvizError as err:
+        st.error(f"{labels[run_id]}: {err}")
+if not results:
+    st.stop()
+
+st.plotly_chart(roc_figure({labels[r]: res[0] for r, res in results.items()},
+                           convention=convention), key="roc", width="stretch")
+
+rows = []
+for run_id, (roc, _, _, ks) in results.items():
+    record = store.get(run_id)
+    rows.append({
+        "run": labels[run_id],
+        "AUC": round(roc.auc, 4),
+        "1/ε_b at ε_s = 50%": background_rejection_at(roc, 0.5),
+        "1/ε_b at ε_s = 90%": background_rejection_at(roc, 0.9),
+        "KS p (signal)": ks.get("signal_p"),
+        "KS p (background)": ks.get("background_p"),
+        "network": record.config.get("model", {}).get("architecture"),
+        "dataset": record.dataset_hash[:8],
+    })
+st.dataframe(pd.DataFrame(rows).replace([np.inf], np.nan), hide_index=True)
+st.caption("AUC is the area under ε_s against ε_b computed with the event weights "
+           "of the test split; 1/ε_b is the background rejection factor at a fixed "
+           "signal efficiency. A KS p-value far below 0.05 between the train and "
+           "test output distributions hints at overtraining.")
+
+shown = st.selectbox("Output distribution of", list(results), format_func=labels.get,
+                     key="score_run")
+log_y = st.toggle("Log y", value=False, key="score_log")
+_, test_hist, train_hist, _ = results[shown]
+st.plotly_chart(score_figure(test_hist, train_hist, log_y=log_y), key="scores",
+                width="stretch")
