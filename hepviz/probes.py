@@ -37,7 +37,11 @@ def _histogram(values: np.ndarray, n_bins: int) -> dict:
     lo, hi = float(values.min()), float(values.max())
     if not hi > lo:  # a constant: one visible bin around it
         lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(values, bins=n_bins, range=(lo, hi))
+    edges = np.linspace(lo, hi, n_bins + 1)
+    # Bin indices and bincount: a few times faster than np.histogram on 1e6 values.
+    idx = ((values - lo) * (n_bins / (hi - lo))).astype(np.intp)
+    np.clip(idx, 0, n_bins - 1, out=idx)  # the maximum belongs to the last bin
+    counts = np.bincount(idx, minlength=n_bins)
     return {"counts": counts.tolist(), "edges": edges.tolist()}
 
 
@@ -52,8 +56,8 @@ def _saturated_fraction(kind: str, a: np.ndarray) -> float | None:
     return None
 
 
-def _norm(a: np.ndarray) -> float:
-    return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
+def _norm(a: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(a.detach(), dtype=torch.float64))
 
 
 def probe(
@@ -141,7 +145,7 @@ def _reduce(name, module, out, grad, weight_grad, n_bins) -> dict:
         "std": float(a.std(dtype=np.float64)),
         "frac_dead": float(np.mean(spread == 0)),
         "frac_saturated": _saturated_fraction(kind, a),
-        "grad_norm": _norm(g),
+        "grad_norm": 0.0 if grad is None else _norm(grad),
         "weight_norm": None,
         "weight_grad_norm": None,
         "hist": {
@@ -156,8 +160,8 @@ def _reduce(name, module, out, grad, weight_grad, n_bins) -> dict:
         wv = weight.detach().cpu().numpy()
         wg = (np.zeros_like(wv) if weight_grad is None
               else weight_grad.detach().cpu().numpy())
-        layer["weight_norm"] = _norm(wv)
-        layer["weight_grad_norm"] = _norm(wg)
+        layer["weight_norm"] = _norm(weight)
+        layer["weight_grad_norm"] = 0.0 if weight_grad is None else _norm(weight_grad)
         layer["hist"]["weight"] = _histogram(wv, n_bins)
         layer["hist"]["weight_gradient"] = _histogram(wg, n_bins)
     return layer

@@ -116,3 +116,15 @@ def test_summary_drops_histograms():
 def test_too_few_events_is_a_clear_error():
     with pytest.raises(DatasetError, match="at least 2"):
         probe(mlp(), *events(n=1))
+
+
+def test_histogram_matches_numpy():
+    from hepviz.probes import _histogram
+
+    values = np.random.default_rng(3).normal(size=(500, 7)).astype(np.float32)
+    hist = _histogram(values, 12)
+    counts, edges = np.histogram(values, bins=12, range=(values.min(), values.max()))
+    np.testing.assert_array_equal(hist["counts"], counts)
+    np.testing.assert_allclose(hist["edges"], edges, rtol=1e-6)
+    constant = _histogram(np.full(10, 2.0), 4)
+    assert sum(constant["counts"]) == 10 and constant["edges"][0] == 1.5
