@@ -57,7 +57,8 @@ def _saturated_fraction(kind: str, a: np.ndarray) -> float | None:
 
 
 def _norm(a: torch.Tensor) -> float:
-    return float(torch.linalg.vector_norm(a.detach(), dtype=torch.float64))
+    # On the CPU: MPS has no float64.
+    return float(torch.linalg.vector_norm(a.detach().cpu(), dtype=torch.float64))
 
 
 def probe(

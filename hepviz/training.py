@@ -273,7 +273,7 @@ def predict_logits(
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
             xb = _as_tensor(X[start:start + batch_size], torch.float32, device)
-            out[start:start + len(xb)] = model(xb).double().cpu().numpy()
+            out[start:start + len(xb)] = model(xb).cpu().double().numpy()
     return out
 
 

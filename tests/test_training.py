@@ -136,3 +136,15 @@ def test_sgd_optimizer_trains():
     cfg = TrainConfig(epochs=2, optimizer="sgd", learning_rate=0.05, batch_size=64)
     history = train(model, X, y, None, X, y, None, cfg)
     assert history[-1]["val_auc"] > 0.9
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_trains_and_probes_on_cuda():
+    from hepviz.probes import probe
+
+    X, y, w = toy()
+    model = build_model(ModelConfig(n_inputs=2, width=8, depth=2))
+    history = train(model, X, y, w, X, y, w, TrainConfig(epochs=1, device="cuda"))
+    assert next(model.parameters()).device.type == "cuda"
+    assert predict(model, X).dtype == np.float64 and history[0]["val_auc"] > 0.5
+    assert probe(model, X[:100], y[:100])["layers"][0]["weight_grad_norm"] > 0
