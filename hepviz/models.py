@@ -33,7 +33,7 @@ MAX_DEPTH = 128
 
 @dataclass
 class ModelConfig:
-    """Settings of a network; ``depth`` counts hidden layers (mlp) or blocks (resnet)."""
+    """Settings of a network; ``depth``: hidden layers (mlp) or blocks (resnet)."""
 
     architecture: str = "mlp"
     n_inputs: int = 4
@@ -62,7 +62,8 @@ class ModelConfig:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(
-                    f"Model {field} must be a whole number of at least 1; got {value!r}."
+                    f"Model {field} must be a whole number of at least 1; "
+                    f"got {value!r}."
                 )
             if top is not None and value > top:
                 raise ConfigError(
@@ -71,7 +72,8 @@ class ModelConfig:
                 )
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ConfigError(
-                f"Dropout must be in [0, 1); got {self.dropout}. Use 0 to switch it off."
+                f"Dropout must be in [0, 1); got {self.dropout}. "
+                "Use 0 to switch it off."
             )
 
     def to_dict(self) -> dict:
@@ -191,7 +193,7 @@ class EventClassifier(nn.Module):
 
 
 def build_model(cfg: ModelConfig) -> nn.Module:
-    """Validate ``cfg`` and build the network it describes (weights from torch's RNG)."""
+    """Validate ``cfg`` and build its network (initial weights from torch's RNG)."""
     cfg.validate()
     return EventClassifier(cfg)
 
