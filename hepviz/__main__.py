@@ -16,6 +16,8 @@ import sys
 # command name -> module providing add_parser(subparsers) and main(args)
 SUBCOMMANDS: dict[str, str] = {
     "generate": "hepviz.generate.cli",
+    "inspect": "hepviz.cli",
+    "train": "hepviz.cli",
 }
 
 
@@ -27,10 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, module_name in SUBCOMMANDS.items():
+    for module_name in dict.fromkeys(SUBCOMMANDS.values()):
         module = importlib.import_module(module_name)
         sub = module.add_parser(subparsers)
-        sub.set_defaults(_main=module.main)
+        if sub is not None:  # a module with one command; else it set _main itself
+            sub.set_defaults(_main=module.main)
     return parser
 
 

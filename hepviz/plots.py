@@ -23,16 +23,16 @@ RUN_COLORS = (
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str,
             log_y: bool = False, height: int = 320) -> go.Figure:
     fig.update_layout(
-        title=dict(text=title, font=dict(size=14)),
+        title=dict(text=title, font=dict(size=14), y=0.98, yanchor="top"),
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=height,
-        margin=dict(l=50, r=10, t=40, b=40),
+        margin=dict(l=50, r=10, t=75, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         bargap=0,
     )
-    if log_y:
-        fig.update_yaxes(type="log")
+    if log_y:  # ticks at powers of ten only
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     return fig
 
 

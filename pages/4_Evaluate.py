@@ -75,8 +75,8 @@ for run_id, (roc, _, _, ks) in results.items():
         "AUC": round(roc.auc, 4),
         "1/ε_b at ε_s = 50%": background_rejection_at(roc, 0.5),
         "1/ε_b at ε_s = 90%": background_rejection_at(roc, 0.9),
-        "KS p (signal)": ks.get("signal_p"),
-        "KS p (background)": ks.get("background_p"),
+        "KS p (signal)": ks.get("signal_p_value"),
+        "KS p (background)": ks.get("background_p_value"),
         "network": record.config.get("model", {}).get("architecture"),
         "dataset": record.dataset_hash[:8],
     })

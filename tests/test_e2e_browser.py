@@ -135,7 +135,7 @@ def test_upload_two_nanoaod_files_train_and_see_roc(server, page):
     _goto(page, "Train")
     _wait_idle(page)
     epochs = page.get_by_label("Epochs")
-    epochs.fill("3")
+    epochs.fill("20")
     epochs.press("Tab")
     page.get_by_role("button", name="Train").click()
     page.get_by_text("finished", exact=False).first.wait_for(timeout=300_000)
