@@ -25,6 +25,35 @@ except HepvizError as err:
     st.error(f"This dataset cannot be trained on: {err}")
     st.stop()
 
+DEFAULTS = dict(architecture="mlp", depth=4, width=64, batch_norm=True,
+                activation="relu", train_scaler="zscore", learning_rate=1e-3,
+                epochs=10, batch_size=512, seed=0, run_name="")
+# Starting points for the lecture's argument: same depth, with and without skips.
+PRESETS = {
+    "MLP, 4 layers of 64 with batch norm": dict(
+        architecture="mlp", depth=4, width=64, batch_norm=True, activation="relu"),
+    "Vanishing gradients: plain MLP, 20 ReLU layers, no batch norm": dict(
+        architecture="mlp", depth=20, width=32, batch_norm=False,
+        activation="relu"),
+    "The cure: 10 residual blocks (20 layers), no batch norm": dict(
+        architecture="resnet", depth=10, width=32, batch_norm=False,
+        activation="relu"),
+    "Saturation: plain MLP, 20 sigmoid layers, no batch norm": dict(
+        architecture="mlp", depth=20, width=32, batch_norm=False,
+        activation="sigmoid"),
+}
+for key, value in DEFAULTS.items():
+    st.session_state.setdefault(key, value)
+
+
+def apply_preset() -> None:
+    st.session_state.update(PRESETS[st.session_state["train_preset"]])
+
+
+st.selectbox("Start from", list(PRESETS), key="train_preset", on_change=apply_preset,
+             help="Train the plain 20-layer network and the residual one, then "
+                  "compare them on the Activations page.")
+
 with st.form("train_form"):
     st.markdown(f"Dataset: **{st.session_state['dataset_name']}** "
                 f"({eventset.n_events:,} events, {len(eventset.feature_names)} "
@@ -34,25 +63,23 @@ with st.form("train_form"):
         "Network", ["mlp", "resnet"], key="architecture",
         format_func={"mlp": "MLP (plain or with batch norm)",
                      "resnet": "Residual blocks (skip connections)"}.get)
-    depth = left.slider("Depth (hidden layers or residual blocks)", 1, 30, 4,
+    depth = left.slider("Depth (hidden layers or residual blocks)", 1, 40,
                         key="depth")
-    width = left.select_slider("Width", [8, 16, 32, 64, 128, 256], value=64,
-                               key="width")
-    batch_norm = middle.toggle("Batch normalization", value=True, key="batch_norm",
+    width = left.select_slider("Width", [8, 16, 32, 64, 128, 256], key="width")
+    batch_norm = middle.toggle("Batch normalization", key="batch_norm",
                                help="Normalize each layer's pre-activations over "
                                     "the batch, then scale by γ and shift by β.")
     activation = middle.selectbox("Activation", ["relu", "tanh", "sigmoid"],
                                   key="activation")
     scaler = middle.selectbox("Input scaling", SCALERS, key="train_scaler")
     learning_rate = right.select_slider(
-        "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], value=1e-3,
+        "Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
         key="learning_rate")
-    epochs = right.number_input("Epochs", 1, 500, 10, key="epochs")
+    epochs = right.number_input("Epochs", 1, 500, key="epochs")
     batch_size = right.select_slider("Batch size", [64, 128, 256, 512, 1024, 2048,
-                                                    4096], value=512,
-                                     key="batch_size")
-    seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
-    name = st.text_input("Run name", value="", key="run_name",
+                                                    4096], key="batch_size")
+    seed = right.number_input("Seed", 0, 2**31 - 1, key="seed")
+    name = st.text_input("Run name", key="run_name",
                          placeholder="e.g. resnet-20-blocks")
     submitted = st.form_submit_button("Train", type="primary")
 

@@ -180,3 +180,18 @@ def test_pages_without_runs_say_what_to_do(home, tiny_nanoaod_root):
         at.switch_page(page).run()
         _ok(at)
         assert at.info and "Train page" in at.info[0].value
+
+
+def test_train_presets_fill_the_form_for_the_vanishing_gradient_demo(
+        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
+    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3)
+    at = _upload(_app(), tiny_nanoaod_root, background)
+    at.button(key="build").click().run()
+    at.switch_page("pages/3_Train.py").run()
+    preset = next(p for p in at.selectbox(key="train_preset").options
+                  if p.startswith("Vanishing"))
+    at.selectbox(key="train_preset").set_value(preset).run()
+    _ok(at)
+    assert at.slider(key="depth").value == 20
+    assert at.toggle(key="batch_norm").value is False
+    assert at.selectbox(key="architecture").value == "mlp"
