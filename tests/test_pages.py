@@ -195,3 +195,36 @@ def test_train_presets_fill_the_form_for_the_vanishing_gradient_demo(
     assert at.slider(key="depth").value == 20
     assert at.toggle(key="batch_norm").value is False
     assert at.selectbox(key="architecture").value == "mlp"
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+HZZ = SHARED / "uproot-HZZ.root"
+RNTUPLE = SHARED / "Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root"
+
+
+@pytest.mark.skipif(not HZZ.exists(), reason=f"{HZZ} not found")
+def test_tutorial_style_file_gives_the_same_four_features(home, tiny_nanoaod_root):
+    at = _upload(_app(), HZZ, tiny_nanoaod_root)
+    at.button(key="build").click().run()
+    _ok(at)
+    assert not at.error
+    assert "met, n_muons, muon1_pt, muon2_pt" in at.success[0].value
+
+
+@pytest.mark.skipif(not RNTUPLE.exists(), reason=f"{RNTUPLE} not found")
+def test_rntuple_without_met_explains_then_builds_from_chosen_branches(
+        home, tiny_nanoaod_root):
+    at = _upload(_app(), RNTUPLE, tiny_nanoaod_root)
+    _ok(at)
+    assert "Events (RNTuple, 1,000 events)" in at.selectbox(
+        key=f"tree_{RNTUPLE.name}").format_func("Events")
+    at.button(key="build").click().run()
+    _ok(at)
+    assert at.error and "MET" in at.error[0].value
+
+    at.radio(key="recipe_kind").set_value("Choose branches").run()
+    at.multiselect(key="custom_branches").set_value(["Muon_pt", "nMuon"]).run()
+    at.button(key="build").click().run()
+    _ok(at)
+    assert not at.error
+    assert "Muon_pt_1, nMuon" in at.success[0].value
