@@ -109,4 +109,4 @@ def show_error(err: HepvizError) -> None:
 
 def run_label(record) -> str:
     """A short, unique label for a run in selectors and legends."""
-    return f"{record.name} · {record.id[:6]}"
+    return f"{record.name} · {record.id[-6:]}"

@@ -152,3 +152,14 @@ def test_upload_two_nanoaod_files_train_and_see_roc(server, page):
     _wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for()
     _shot(page, "07-activations")
+
+    # A browser reload starts a new session: the uploaded dataset and the run
+    # must both still be there.
+    page.reload()
+    page.get_by_role("heading", name="Activations").first.wait_for()
+    _wait_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("uploaded:", exact=False).first.wait_for()
+    sidebar.get_by_text("1 finished", exact=False).first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    _shot(page, "08-after-reload")
