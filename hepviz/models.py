@@ -14,14 +14,15 @@ when the widths match and a learned bias-free projection when they differ.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from hepviz.errors import ConfigError
+from hepviz.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ MAX_DEPTH = 128
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(Settings):
     """Settings of a network; ``depth``: hidden layers (mlp) or blocks (resnet)."""
+
+    kind: ClassVar[str] = "model"
 
     architecture: str = "mlp"
     n_inputs: int = 4
@@ -75,21 +78,6 @@ class ModelConfig:
                 f"Dropout must be in [0, 1); got {self.dropout}. "
                 "Use 0 to switch it off."
             )
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        """Build from a dict as saved with a run; unknown keys raise ConfigError."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(
-                f"Unknown model settings: {', '.join(unknown)}. "
-                f"Known settings: {', '.join(sorted(known))}."
-            )
-        return cls(**d)
 
 
 def _activation(name: str) -> nn.Module:

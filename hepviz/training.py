@@ -16,12 +16,12 @@ so a rare signal counts as much as the background.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from scipy.special import expit
 from torch import nn
 
 from hepviz.errors import ConfigError, DatasetError
+from hepviz.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,10 @@ NEGATIVE_WEIGHTS = ("abs", "zero", "keep")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Settings):
     """Settings of one training run."""
+
+    kind: ClassVar[str] = "training"
 
     learning_rate: float = 1e-3
     epochs: int = 10
@@ -79,21 +82,6 @@ class TrainConfig:
                 f"Unknown negative-weight treatment '{self.negative_weights}'. "
                 f"Choose one of: {', '.join(NEGATIVE_WEIGHTS)}."
             )
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        """Build from a dict as saved with a run; unknown keys raise ConfigError."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(
-                f"Unknown training settings: {', '.join(unknown)}. "
-                f"Known settings: {', '.join(sorted(known))}."
-            )
-        return cls(**d)
 
 
 def pick_device(preference: str = "auto") -> torch.device:
