@@ -136,6 +136,11 @@ def live_view() -> None:
         if cancel_col.button("Cancel", key=f"cancel_{run_id}"):
             jobs.cancel(store, run_id)
             st.toast("Cancel requested; the run stops after the current batch.")
+    elif cancel_col.button("Delete", key=f"delete_{run_id}",
+                           help="Remove the run, its weights and metrics from disk."):
+        store.delete_run(run_id)
+        st.session_state.pop("followed_run", None)
+        st.rerun(scope="app")
     if record.status == "failed":
         st.error(f"The run failed: {record.error}")
     history = store.metrics(run_id)

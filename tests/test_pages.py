@@ -173,6 +173,11 @@ def test_train_evaluate_and_activations_pages_on_a_finished_run(
     _ok(at)
     assert len(at.get("plotly_chart")) >= 4
 
+    at.switch_page("pages/3_Train.py").run()
+    at.button(key=f"delete_{run_id}").click().run()
+    _ok(at)
+    assert RunStore(home).list_runs() == []
+
 
 def test_pages_without_runs_say_what_to_do(home, tiny_nanoaod_root):
     at = _app()
