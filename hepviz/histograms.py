@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INTEGER_BINS = 100  # wider integer spans are binned as continuous values
 PERCENTILES = (0.5, 99.5)
+PARALLEL_FILL = 1_000_000
 
 
 @dataclass
@@ -65,18 +66,31 @@ def _edges(x: np.ndarray, bins: int, range_) -> tuple[np.ndarray, bool]:
     return np.linspace(lo, hi, bins + 1), False
 
 
-def _fill(edges, x, w, density: bool) -> tuple[np.ndarray, np.ndarray]:
-    h = bh.Histogram(bh.axis.Variable(edges), storage=bh.storage.Weight())
-    h.fill(x, weight=w)
-    view = h.view()  # in-range bins only; flow bins are not shown
-    values = np.asarray(view.value, dtype=np.float64)
-    errors = np.sqrt(np.asarray(view.variance, dtype=np.float64))
-    if density:
-        total = values.sum()
-        # Negative weights can cancel a class out; then there is no shape to show.
-        scale = 1.0 / (total * np.diff(edges)) if total > 0 else np.zeros(len(values))
-        values, errors = values * scale, errors * scale
-    return values, errors
+def _fill(edges, x, y, w, density: bool):
+    """Both classes in one pass: a second, integer axis holds the class label.
+
+    Edges are always uniform (integer features get unit-wide bins centred on each
+    value), so a Regular axis computes each bin index directly instead of
+    searching the edges as a Variable axis would.
+    """
+    h = bh.Histogram(bh.axis.Regular(len(edges) - 1, edges[0], edges[-1]),
+                     bh.axis.Integer(0, 2, underflow=False, overflow=False),
+                     storage=bh.storage.Weight())
+    # threads=0: every core, worth it only above about a million values
+    h.fill(x, y, weight=w, threads=0 if len(x) > PARALLEL_FILL else None)
+    view = h.view()  # in-range bins only; values outside the range are not shown
+    out = []
+    for label in (1, 0):
+        values = np.asarray(view.value[:, label], dtype=np.float64)
+        errors = np.sqrt(np.asarray(view.variance[:, label], dtype=np.float64))
+        if density:
+            total = values.sum()
+            # Negative weights can cancel a class out; then there is no shape.
+            scale = (1.0 / (total * np.diff(edges)) if total > 0
+                     else np.zeros(len(values)))
+            values, errors = values * scale, errors * scale
+        out.extend((values, errors))
+    return out
 
 
 def feature_histogram(
@@ -99,7 +113,7 @@ def feature_histogram(
             integer for integer-valued features.
         density: normalise each class to unit area over the shown range.
     """
-    x = np.asarray(x, dtype=np.float64).ravel()
+    x = np.asarray(x).ravel()
     y = np.asarray(y).ravel()
     w = np.ones(len(x)) if weight is None else np.asarray(weight, np.float64).ravel()
     if not (len(x) == len(y) == len(w)):
@@ -111,10 +125,12 @@ def feature_histogram(
         raise ConfigError(f"bins is {bins}; expected 1 or more.")
 
     finite = np.isfinite(x) & np.isfinite(w)
-    x, y, w = x[finite], y[finite], w[finite]
+    if not finite.all():
+        x, y, w = x[finite], y[finite], w[finite]
     edges, discrete = _edges(x, int(bins), range)
-    signal, signal_err = _fill(edges, x[y == 1], w[y == 1], density)
-    background, background_err = _fill(edges, x[y == 0], w[y == 0], density)
+    y = (y == 1).astype(np.int8)  # signal in column 1, everything else in 0
+    signal, signal_err, background, background_err = _fill(
+        edges, x, y, w, density)
     return FeatureHistogram(
         name, edges, signal, background, signal_err, background_err, density, discrete
     )
