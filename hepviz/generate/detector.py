@@ -4,7 +4,7 @@ Not a simulation: each generator-level object is accepted with an efficiency and
 momentum is smeared with a resolution taken from published CMS performance figures,
 rounded (muons: CMS, JINST 7 (2012) P10002 and JINST 13 (2018) P06015; jets and
 calorimeters: CMS, JINST 12 (2017) P02014 and the CMS technical proposal). The model,
-with every number, is described in docs/detector.md.
+with every number, is described under "Detector model" in README.md.
 
 The functions work on a batch of events at once: particles are flat arrays plus
 ``offsets`` (event i owns entries ``offsets[i]:offsets[i + 1]``), so nothing loops
