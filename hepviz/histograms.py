@@ -66,30 +66,33 @@ def _edges(x: np.ndarray, bins: int, range_) -> tuple[np.ndarray, bool]:
     return np.linspace(lo, hi, bins + 1), False
 
 
-def _fill(edges, x, y, w, density: bool):
-    """Both classes in one pass: a second, integer axis holds the class label.
+def _fill(edges, x, category, w, n_categories: int, density: bool):
+    """Histograms of several categories in one pass: (values, errors) for each.
 
-    Edges are always uniform (integer features get unit-wide bins centred on each
-    value), so a Regular axis computes each bin index directly instead of
-    searching the edges as a Variable axis would.
+    A second, integer axis holds the category (the class label, or which of several
+    columns a value came from). Edges are always uniform (integer features get
+    unit-wide bins centred on each value), so a Regular axis computes each bin
+    index directly instead of searching the edges as a Variable axis would.
     """
-    h = bh.Histogram(bh.axis.Regular(len(edges) - 1, edges[0], edges[-1]),
-                     bh.axis.Integer(0, 2, underflow=False, overflow=False),
-                     storage=bh.storage.Weight())
+    h = bh.Histogram(
+        bh.axis.Regular(len(edges) - 1, edges[0], edges[-1]),
+        bh.axis.Integer(0, n_categories, underflow=False, overflow=False),
+        storage=bh.storage.Weight(),
+    )
     # threads=0: every core, worth it only above about a million values
-    h.fill(x, y, weight=w, threads=0 if len(x) > PARALLEL_FILL else None)
+    h.fill(x, category, weight=w, threads=0 if len(x) > PARALLEL_FILL else None)
     view = h.view()  # in-range bins only; values outside the range are not shown
     out = []
-    for label in (1, 0):
-        values = np.asarray(view.value[:, label], dtype=np.float64)
-        errors = np.sqrt(np.asarray(view.variance[:, label], dtype=np.float64))
+    for c in range(n_categories):
+        values = np.asarray(view.value[:, c], dtype=np.float64)
+        errors = np.sqrt(np.asarray(view.variance[:, c], dtype=np.float64))
         if density:
             total = values.sum()
             # Negative weights can cancel a class out; then there is no shape.
             scale = (1.0 / (total * np.diff(edges)) if total > 0
                      else np.zeros(len(values)))
             values, errors = values * scale, errors * scale
-        out.extend((values, errors))
+        out.append((values, errors))
     return out
 
 
@@ -129,8 +132,8 @@ def feature_histogram(
         x, y, w = x[finite], y[finite], w[finite]
     edges, discrete = _edges(x, int(bins), range)
     y = (y == 1).astype(np.int8)  # signal in column 1, everything else in 0
-    signal, signal_err, background, background_err = _fill(
-        edges, x, y, w, density)
+    (background, background_err), (signal, signal_err) = _fill(
+        edges, x, y, w, 2, density)
     return FeatureHistogram(
         name, edges, signal, background, signal_err, background_err, density, discrete
     )
@@ -149,3 +152,44 @@ def feature_histograms(
         feature_histogram(X[:, j], y, weight, name=name, **kw)
         for j, name in enumerate(feature_names)
     ]
+
+
+@dataclass
+class Overlay:
+    """Several distributions on shared bin edges, e.g. theory against detector."""
+
+    edges: np.ndarray
+    values: dict[str, np.ndarray]
+    errors: dict[str, np.ndarray]
+    density: bool
+
+
+def overlay_histograms(
+    columns: dict[str, np.ndarray],
+    weight=None,
+    bins: int = 40,
+    range: tuple[float, float] | None = None,  # noqa: A002 - numpy's name
+    density: bool = True,
+) -> Overlay:
+    """Histogram each named column (all of one length) on the same edges.
+
+    The default range is taken from all columns together, as in feature_histogram.
+    """
+    names = list(columns)
+    x = np.concatenate([np.asarray(columns[n], dtype=np.float64) for n in names])
+    n_events = len(x) // max(len(names), 1)
+    if any(len(columns[n]) != n_events for n in names):
+        raise DatasetError(
+            f"Columns {names} have lengths {[len(columns[n]) for n in names]}; "
+            "expected one value per event in each."
+        )
+    w = np.ones(n_events) if weight is None else np.asarray(weight, np.float64)
+    w = np.tile(w, len(names))
+    category = np.repeat(np.arange(len(names), dtype=np.int8), n_events)
+    finite = np.isfinite(x) & np.isfinite(w)
+    if not finite.all():
+        x, w, category = x[finite], w[finite], category[finite]
+    edges, _ = _edges(x, int(bins), range)
+    filled = _fill(edges, x, category, w, len(names), density)
+    return Overlay(edges, {n: v for n, (v, _) in zip(names, filled)},
+                   {n: e for n, (_, e) in zip(names, filled)}, density)

@@ -74,6 +74,19 @@ def histogram_figure(hist, title: str = "", x_title: str = "",
                    log_y=log_y, height=height)
 
 
+def overlay_figure(overlay, title: str, x_title: str, log_y: bool = False
+                   ) -> go.Figure:
+    """Distributions on shared edges (a :class:`hepviz.histograms.Overlay`)."""
+    fig = go.Figure()
+    for i, name in enumerate(overlay.values):
+        fig.add_trace(_step_trace(overlay.edges, overlay.values[name],
+                                  overlay.errors[name], name,
+                                  RUN_COLORS[i % len(RUN_COLORS)], filled=i == 0))
+    fig.update_layout(barmode="overlay")
+    y_title = "fraction of events / bin" if overlay.density else "events / bin"
+    return _layout(fig, title, x_title, y_title, log_y=log_y)
+
+
 def loss_figure(history, title: str = "Loss") -> go.Figure:
     """Training and validation loss per epoch.
 

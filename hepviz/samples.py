@@ -4,7 +4,8 @@ The files in ``data/`` are made by ``python -m hepviz generate`` (see
 ``data/README.md``): one ROOT file per process with a NanoAOD-style ``Events``
 tree and a per-event ``weight`` (cross section x 1 fb^-1 / events generated).
 A *preset* says which processes are signal and which are background, as a
-physicist would frame the classroom example or the W' search.
+physicist would frame the classroom example or the W' search. The files also keep
+generator-level quantities, so theory and detector level can be compared.
 """
 
 from __future__ import annotations
@@ -12,8 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import awkward as ak
+import numpy as np
+
 from hepviz.dataset import SampleSpec
 from hepviz.errors import EmptyDatasetError
+from hepviz.features import Feature, Recipe
+from hepviz.histograms import Overlay, overlay_histograms
+from hepviz.sources import read_arrays
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -92,3 +99,39 @@ def sample_stamp(specs: list[SampleSpec]) -> tuple:
     return tuple(
         (spec.path, Path(spec.path).stat().st_mtime_ns, spec.label) for spec in specs
     )
+
+
+# Generator-level quantity next to its detector-level counterpart, per variable.
+LEVELS = {
+    "MET (GeV)": (("MET_pt", "value"), ("GenMET_pt", "value")),
+    "leading-muon pT (GeV)": (("Muon_pt", "nth"), ("GenMuon_pt", "nth")),
+}
+
+
+def theory_vs_detector(process: str, bins: int = 40, data_dir: Path | None = None
+                       ) -> dict[str, Overlay]:
+    """Weighted shapes of each LEVELS variable at generator and detector level.
+
+    Events without the object at one level (no muon) are left out of that level's
+    histogram, so the leading-muon shapes compare events that have one.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    path = data_dir / f"{process}.root"
+    if not path.is_file():
+        raise EmptyDatasetError(f"{path.name} is not in {data_dir}.")
+    features = [
+        Feature(f"{level}:{label}", kind, (branch,), fill=np.nan)
+        for label, pair in LEVELS.items()
+        for level, (branch, kind) in zip(("detector", "theory"), pair)
+    ]
+    recipe = Recipe(tuple(features), name="levels")
+    arrays = read_arrays(str(path), "Events", recipe.branches() + ["weight"])
+    columns = recipe.apply(arrays)
+    weight = ak.to_numpy(arrays["weight"]).astype(np.float64)
+    return {
+        label: overlay_histograms(
+            {f"{level} level": columns[f"{level}:{label}"]
+             for level in ("theory", "detector")},
+            weight=weight, bins=bins)
+        for label in LEVELS
+    }

@@ -10,6 +10,7 @@ from hepviz import samples
 from hepviz.dataset import SampleSpec, build_eventset
 from hepviz.errors import HepvizError
 from hepviz.features import Feature, Recipe, muon_met_recipe
+from hepviz.plots import overlay_figure
 from hepviz.sources import list_trees
 from pages import common
 
@@ -38,6 +39,15 @@ def trees_of(path: str):
     from pathlib import Path
 
     return _trees(path, Path(path).stat().st_mtime)
+
+
+@st.cache_data(show_spinner="Reading generator and detector level…")
+def _levels(process: str, stamp: tuple):
+    return samples.theory_vs_detector(process)
+
+
+def levels_of(process: str, specs):
+    return _levels(process, samples.sample_stamp(specs))
 
 
 def branch_table(tree) -> pd.DataFrame:
@@ -87,6 +97,18 @@ if source == "Bundled sample":
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     with st.expander("Branches of the bundled files"):
         st.dataframe(branch_table(trees_of(specs[0].path)[0]), hide_index=True)
+    with st.expander("Theory level against detector level"):
+        st.caption("The generator knows the neutrinos (GenMET = their summed pT) and "
+                   "every muon; the detector sees muons within |η| < 2.4 with a "
+                   "resolution and MET from smeared visible particles (see the "
+                   "README's Detector model).")
+        process = st.selectbox("Process", [spec.process for spec in specs],
+                               format_func=lambda p: samples.PROCESS_TITLES.get(p, p),
+                               key="levels_process")
+        for column, (label, overlay) in zip(
+                st.columns(2), levels_of(process, specs).items()):
+            column.plotly_chart(overlay_figure(overlay, label, label),
+                                key=f"levels_{label}", width="stretch")
     if st.button("Use this sample", key="use_bundled", type="primary"):
         try:
             dataset_hash = common.bundled_dataset_hash(preset)

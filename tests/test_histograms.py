@@ -80,3 +80,16 @@ def test_bad_input():
         feature_histogram(np.arange(3.0), np.array([0, 1, 1]), range=(2, 1))
     with pytest.raises(DatasetError, match="expected"):
         feature_histograms(np.zeros((3, 2)), np.zeros(3), None, ["only_one"])
+
+
+def test_overlay_puts_columns_on_shared_edges_with_their_own_counts():
+    from hepviz.histograms import overlay_histograms
+
+    gen = np.array([1.0, 2.0, 2.0, 3.0])
+    reco = np.array([1.0, 1.0, 3.0, 3.0])
+    overlay = overlay_histograms({"gen": gen, "reco": reco}, bins=2, range=(0, 4),
+                                 density=False)
+    np.testing.assert_allclose(overlay.edges, [0, 2, 4])
+    np.testing.assert_allclose(overlay.values["gen"], [1, 3])
+    np.testing.assert_allclose(overlay.values["reco"], [2, 2])
+    np.testing.assert_allclose(overlay.errors["gen"], np.sqrt([1, 3]))

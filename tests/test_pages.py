@@ -67,6 +67,9 @@ def test_app_opens_on_the_bundled_sample(home):
     assert not at.error
     assert "bundled sample" in at.session_state["dataset_name"]
     assert any("signal" in md.value for md in at.sidebar.markdown)
+    assert len(at.get("plotly_chart")) == 2  # theory against detector level
+    at.selectbox(key="levels_process").set_value("dy").run()
+    _ok(at)
 
 
 def test_upload_nanoaod_and_tutorial_files_builds_the_four_features(
