@@ -19,13 +19,16 @@ if not logging.getLogger().handlers:
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 PAGES = [
-    st.Page("pages/1_Data.py", title="Data", icon=":material/folder_open:", url_path="data",
-            default=True),
-    st.Page("pages/2_Features.py", title="Features", icon=":material/bar_chart:", url_path="features"),
-    st.Page("pages/3_Train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("pages/4_Evaluate.py", title="Evaluate", icon=":material/target:", url_path="evaluate"),
-    st.Page("pages/5_Activations.py", title="Activations", icon=":material/stacked_line_chart:",
-            url_path="activations"),
+    st.Page("pages/1_Data.py", title="Data", icon=":material/folder_open:",
+            url_path="data", default=True),
+    st.Page("pages/2_Features.py", title="Features", icon=":material/bar_chart:",
+            url_path="features"),
+    st.Page("pages/3_Train.py", title="Train", icon=":material/model_training:",
+            url_path="train"),
+    st.Page("pages/4_Evaluate.py", title="Evaluate", icon=":material/target:",
+            url_path="evaluate"),
+    st.Page("pages/5_Activations.py", title="Activations",
+            icon=":material/stacked_line_chart:", url_path="activations"),
 ]
 
 page = st.navigation(PAGES)

@@ -1,4 +1,4 @@
-"""hepviz: an interactive dashboard and library for machine learning in particle physics.
+"""hepviz: a dashboard and library for machine learning in particle physics.
 
 The library under ``hepviz/`` never imports Streamlit, so the same code serves the
 dashboard pages, the command line (``python -m hepviz``) and the tests.

@@ -188,7 +188,8 @@ def layer_histograms_figure(layers: Sequence[str], edges: Sequence[np.ndarray],
         x = np.repeat(e, 2)[1:-1]
         y = offset + 0.9 * np.repeat(c / peak, 2)
         fig.add_trace(go.Scatter(
-            x=x, y=y, mode="lines", name=layer, line=dict(color=RUN_COLORS[i % len(RUN_COLORS)], width=1.5),
+            x=x, y=y, mode="lines", name=layer,
+            line=dict(color=RUN_COLORS[i % len(RUN_COLORS)], width=1.5),
             hovertemplate=layer + "<extra></extra>",
         ))
         fig.add_trace(go.Scatter(x=[x.min(), x.max()], y=[offset, offset],

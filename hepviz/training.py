@@ -187,7 +187,6 @@ def train(
     x_tr = _as_tensor(X_train, torch.float32, device)  # (n_train, n_features)
     y_tr = _as_tensor(y_train, torch.float32, device)
     w_tr = _as_tensor(wt, torch.float32, device)
-    x_va = _as_tensor(X_val, torch.float32, device)
     y_va = np.asarray(y_val)
 
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")

@@ -8,7 +8,11 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import (
     MinMaxScaler as SkMinMax,
+)
+from sklearn.preprocessing import (
     RobustScaler as SkRobust,
+)
+from sklearn.preprocessing import (
     StandardScaler,
 )
 

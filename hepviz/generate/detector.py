@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class DetectorConfig:
     """Parameters of the detector response; energies and momenta in GeV."""
