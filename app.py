@@ -11,6 +11,7 @@ from collections import Counter
 
 import streamlit as st
 
+from hepviz import jobs
 from pages import common
 
 st.set_page_config(page_title="hepviz", page_icon=":material/blur_on:", layout="wide")
@@ -49,7 +50,9 @@ with st.sidebar:
         st.warning(st.session_state.get("dataset_error", "No dataset loaded."))
 
     st.markdown("### Runs")
-    records = common.get_store().list_runs()
+    store = common.get_store()
+    jobs.reap(store)  # a run whose worker died (machine restart) shows as failed
+    records = store.list_runs()
     if records:
         counts = Counter(record.status for record in records)
         st.caption(" · ".join(f"{n} {status}" for status, n in counts.items()))

@@ -20,11 +20,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hepviz.errors import ConfigError, DatasetError
-from hepviz.models import ModelConfig
 from hepviz.runs import ACTIVE, RunStore
-from hepviz.training import TrainConfig
+
+if TYPE_CHECKING:  # torch costs seconds to import; reap() and cancel() need none
+    from hepviz.models import ModelConfig
+    from hepviz.training import TrainConfig
 
 logger = logging.getLogger(__name__)
 
