@@ -30,6 +30,8 @@ PROBED_KINDS = (nn.Linear, nn.BatchNorm1d, *ACTIVATION_KINDS)
 
 # Where an activation passes (almost) no gradient: sigma' < 0.01, tanh' < 0.02.
 SATURATION = {"Sigmoid": 0.01, "Tanh": 0.01}
+# log10 range of the magnitude histograms; values beyond land in the end bins.
+LOG_RANGE = (-20.0, 2.0)
 
 
 def _histogram(values: np.ndarray, n_bins: int) -> dict:
@@ -43,6 +45,25 @@ def _histogram(values: np.ndarray, n_bins: int) -> dict:
     np.clip(idx, 0, n_bins - 1, out=idx)  # the maximum belongs to the last bin
     counts = np.bincount(idx, minlength=n_bins)
     return {"counts": counts.tolist(), "edges": edges.tolist()}
+
+
+def _log_magnitude_histogram(values: np.ndarray) -> dict:
+    """Histogram of log10|value| on fixed edges, shared by every layer and run.
+
+    A vanishing gradient is a shift by orders of magnitude from layer to layer, which
+    a linear axis squeezes into one spike at zero; exact zeros (dead ReLU units) are
+    counted apart in "zeros".
+    """
+    magnitude = np.abs(values.ravel())
+    nonzero = magnitude[magnitude > 0]
+    lo, hi = LOG_RANGE
+    n_bins = int((hi - lo) * 4)  # quarter decades
+    logs = np.clip(np.log10(nonzero), lo, hi - 1e-9)
+    idx = ((logs - lo) * (n_bins / (hi - lo))).astype(np.intp)
+    counts = np.bincount(idx, minlength=n_bins)
+    return {"counts": counts.tolist(),
+            "edges": np.linspace(lo, hi, n_bins + 1).tolist(),
+            "zeros": int(magnitude.size - nonzero.size)}
 
 
 def _saturated_fraction(kind: str, a: np.ndarray) -> float | None:
@@ -85,7 +106,8 @@ def probe(
         no gradient; None for Linear and BatchNorm1d), grad_norm (|dL/d output|),
         weight_norm and weight_grad_norm (None without weights), and "hist" with
         "activation", "gradient", "weight", "weight_gradient" histograms, each
-        {"counts": [...], "edges": [...]} or None.
+        {"counts": [...], "edges": [...]} or None, and "log_abs_gradient": counts
+        of log10|dL/d output| on the fixed LOG_RANGE edges plus "zeros".
     """
     if len(X) < 2:
         raise DatasetError(
@@ -152,6 +174,7 @@ def _reduce(name, module, out, grad, weight_grad, n_bins) -> dict:
         "hist": {
             "activation": _histogram(a, n_bins),
             "gradient": _histogram(g, n_bins),
+            "log_abs_gradient": _log_magnitude_histogram(g),
             "weight": None,
             "weight_gradient": None,
         },

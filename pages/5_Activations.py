@@ -95,9 +95,14 @@ if final:
         "Activations a⁽ˡ⁾", "activation value"), key="act_hist", width="stretch")
     right.plotly_chart(layer_histograms_figure(
         [layer["name"] for layer in layers],
-        [layer["hist"]["gradient"]["edges"] for layer in layers],
-        [layer["hist"]["gradient"]["counts"] for layer in layers],
-        "Gradients ∂L/∂a⁽ˡ⁾", "gradient value"), key="grad_hist", width="stretch")
+        [layer["hist"]["log_abs_gradient"]["edges"] for layer in layers],
+        [layer["hist"]["log_abs_gradient"]["counts"] for layer in layers],
+        "Gradient magnitudes |∂L/∂a⁽ˡ⁾|", "log₁₀ |gradient|"),
+        key="grad_hist", width="stretch")
+    st.caption("Each row is one layer, input at the top. On the right, a shift to "
+               "the left by one unit is a gradient ten times smaller: in a plain "
+               "deep network the rows drift left towards the input; with residual "
+               "blocks they stay together.")
 else:
     st.caption("Histograms of every layer appear when the run has finished.")
 

@@ -128,3 +128,33 @@ def test_histogram_matches_numpy():
     np.testing.assert_allclose(hist["edges"], edges, rtol=1e-6)
     constant = _histogram(np.full(10, 2.0), 4)
     assert sum(constant["counts"]) == 10 and constant["edges"][0] == 1.5
+
+
+def test_log_gradient_histogram_shows_orders_of_magnitude_and_counts_zeros():
+    from hepviz.probes import LOG_RANGE, _log_magnitude_histogram
+
+    values = np.array([0.0, 0.0, 3e-12, -3e-12, 1e-3, 1e3, 1e5])
+    hist = _log_magnitude_histogram(values)
+    edges = np.asarray(hist["edges"])
+    counts = np.asarray(hist["counts"])
+    assert edges[0] == LOG_RANGE[0] and edges[-1] == LOG_RANGE[1]
+    assert hist["zeros"] == 2
+    assert counts.sum() == 5
+    assert counts[np.searchsorted(edges, np.log10(3e-12)) - 1] == 2
+    assert counts[-1] == 2  # 1e3 and 1e5 both land in the top bin (clipped)
+
+
+def test_deep_plain_network_gradients_sit_orders_of_magnitude_lower_at_the_input():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(architecture="mlp", depth=20, width=32,
+                                    batch_norm=False, activation="relu"))
+    X = np.random.default_rng(0).normal(size=(500, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int8)
+    acts = [layer for layer in probe(model, X, y)["layers"] if layer["kind"] == "ReLU"]
+
+    def typical_log(layer):
+        h = layer["hist"]["log_abs_gradient"]
+        edges = np.asarray(h["edges"])
+        return np.average(0.5 * (edges[1:] + edges[:-1]), weights=h["counts"])
+
+    assert typical_log(acts[-1]) - typical_log(acts[0]) > 4  # > 4 decades apart
