@@ -19,17 +19,17 @@ if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
+# URL paths are left to Streamlit, which names them after the files (/Features,
+# ...): with a pages/ folder beside st.navigation, other names make a reload of a
+# page's URL show "Page not found" before the page runs.
 PAGES = [
     st.Page("pages/1_Data.py", title="Data", icon=":material/folder_open:",
-            url_path="data", default=True),
-    st.Page("pages/2_Features.py", title="Features", icon=":material/bar_chart:",
-            url_path="features"),
-    st.Page("pages/3_Train.py", title="Train", icon=":material/model_training:",
-            url_path="train"),
-    st.Page("pages/4_Evaluate.py", title="Evaluate", icon=":material/target:",
-            url_path="evaluate"),
+            default=True),
+    st.Page("pages/2_Features.py", title="Features", icon=":material/bar_chart:"),
+    st.Page("pages/3_Train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/4_Evaluate.py", title="Evaluate", icon=":material/target:"),
     st.Page("pages/5_Activations.py", title="Activations",
-            icon=":material/stacked_line_chart:", url_path="activations"),
+            icon=":material/stacked_line_chart:"),
 ]
 
 page = st.navigation(PAGES)
