@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -108,6 +109,9 @@ def _spawn(store: RunStore, run_id: str) -> None:
                          error=f"Could not start the training process: {err}")
         raise
     _CHILDREN[run_id] = proc
+    # Wait on the child from a daemon thread, so that a worker which ends is reaped
+    # at once instead of staying a zombie under a long-lived dashboard.
+    threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
     store.set_pid(run_id, proc.pid)
     logger.info("run %s: worker pid %d", run_id, proc.pid)
 
@@ -172,6 +176,9 @@ def _alive(pid: int, run_id: str) -> bool:
 
 def reap(store: RunStore) -> list[str]:
     """Mark queued or running runs whose worker is gone as failed; return their ids."""
+    for run_id, child in list(_CHILDREN.items()):
+        if child.poll() is not None:  # ended and collected: forget it
+            del _CHILDREN[run_id]
     reaped = []
     for record in store.list_runs():
         if record.status not in ACTIVE:

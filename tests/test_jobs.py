@@ -186,3 +186,18 @@ def test_unknown_feature_is_a_config_error(tmp_path):
     run_id = store.create_run("typo", config, digest)
     assert worker.run_job(store, run_id, threading.Event()) == 1
     assert "eta" in store.get(run_id).error and "met" in store.get(run_id).error
+
+
+def test_finished_workers_leave_no_zombie_processes(submitted):
+    store, runs = submitted
+    record = wait_for(store, runs["finished"], {"finished", "failed"})
+    deadline = time.monotonic() + 10
+    state = None
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{record.pid}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return  # exited and collected by its parent
+        time.sleep(0.1)  # still finishing, or a zombie nobody waits for
+    pytest.fail(f"worker {record.pid} left behind in state {state}")
