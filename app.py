@@ -32,33 +32,46 @@ PAGES = [
             icon=":material/stacked_line_chart:"),
 ]
 
-page = st.navigation(PAGES)
-common.ensure_active_dataset()
 
-with st.sidebar:
+
+def sidebar_dataset() -> None:
     st.markdown("### Active dataset")
-    if "dataset_hash" in st.session_state:
-        eventset = common.load_dataset(st.session_state["dataset_hash"])
-        n_signal = int((eventset.y == 1).sum())
-        st.caption(st.session_state["dataset_name"])
-        st.markdown(
-            f"**{eventset.n_events:,}** events · {n_signal:,} signal · "
-            f"{eventset.n_events - n_signal:,} background  \n"
-            f"features: {', '.join(eventset.feature_names)}"
-        )
-    else:
+    if "dataset_hash" not in st.session_state:
         st.warning(st.session_state.get("dataset_error", "No dataset loaded."))
+        return
+    eventset = common.load_dataset(st.session_state["dataset_hash"])
+    n_signal = int((eventset.y == 1).sum())
+    st.caption(common.md(st.session_state["dataset_name"]))
+    st.markdown(
+        f"**{eventset.n_events:,}** events · {n_signal:,} signal · "
+        f"{eventset.n_events - n_signal:,} background  \n"
+        f"features: {common.md(', '.join(eventset.feature_names))}"
+    )
 
+
+def sidebar_runs() -> None:
     st.markdown("### Runs")
     store = common.get_store()
     jobs.reap(store)  # a run whose worker died (machine restart) shows as failed
     records = store.list_runs()
-    if records:
-        counts = Counter(record.status for record in records)
-        st.caption(" · ".join(f"{n} {status}" for status, n in counts.items()))
-        for record in records[:5]:
-            st.markdown(f"`{record.status:>9}` {common.run_label(record)}")
-    else:
+    if not records:
         st.caption("No runs yet: train one on the Train page.")
+        return
+    counts = Counter(record.status for record in records)
+    st.caption(" · ".join(f"{n} {status}" for status, n in counts.items()))
+    for record in records[:5]:
+        st.markdown(f"`{record.status:>9}` {common.md(common.run_label(record))}")
 
-page.run()
+
+page = st.navigation(PAGES)
+common.ensure_active_dataset()
+try:
+    page.run()
+finally:
+    # Drawn after the page, so that a dataset built or a run started on it shows
+    # here at once; also when the page stopped early with st.stop().
+    with st.sidebar:
+        sidebar_dataset()
+        active = any(r.status in common.ACTIVE_STATUSES
+                     for r in common.get_store().list_runs())
+        st.fragment(sidebar_runs, run_every=2.0 if active else None)()

@@ -9,6 +9,7 @@ about 3.8x faster than ``ak.pad_none`` + ``ak.fill_none`` (see PERFORMANCE.md).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ KINDS = {
 
 NANOAOD_BRANCHES = ("MET_pt", "Muon_pt")
 TUTORIAL_BRANCHES = ("MET_px", "MET_py", "Muon_Px", "Muon_Py")
+# A flat table (CSV, Parquet) that already holds the four features by name.
+FLAT_COLUMNS = ("met", "n_muons", "muon1_pt", "muon2_pt")
 
 
 @dataclass(frozen=True)
@@ -214,8 +217,11 @@ def _compute(f: Feature, arrays: ak.Array) -> np.ndarray:
 
 def detect_schema(branch_names: Iterable[str]) -> str | None:
     """Say whether branch names follow NanoAOD ('nanoaod') or tutorial ('tutorial')
-    conventions for muons and MET, or neither (None)."""
+    conventions for muons and MET, are the four features already ('flat'), or
+    neither (None)."""
     names = set(branch_names)
+    if names.issuperset(FLAT_COLUMNS):
+        return "flat"
     if names.issuperset(NANOAOD_BRANCHES):
         return "nanoaod"
     if names.issuperset(TUTORIAL_BRANCHES):
@@ -228,12 +234,16 @@ def muon_met_recipe(branch_names: Iterable[str]) -> Recipe:
 
     NanoAOD: MET_pt, nMuon (or the length of Muon_pt), Muon_pt. Tutorial: MET from
     MET_px and MET_py, NMuon (or the length of Muon_Px), muon pt = hypot(Px, Py).
+    A table with columns met, n_muons, muon1_pt and muon2_pt is taken as it is.
 
     Raises:
         MissingBranchError: the names fit neither schema; names the closest.
     """
     names = list(branch_names)
     schema = detect_schema(names)
+    if schema == "flat":
+        return Recipe(tuple(Feature(c, "value", (c,)) for c in FLAT_COLUMNS),
+                      name="muon_met_flat")
     if schema == "nanoaod":
         counter = "nMuon" if "nMuon" in names else "Muon_pt"
         return Recipe(
@@ -268,5 +278,18 @@ def muon_met_recipe(branch_names: Iterable[str]) -> Recipe:
         missing,
         names,
         "this file; the muon + MET recipe needs MET_pt and Muon_pt (NanoAOD "
-        "style) or MET_px, MET_py, Muon_Px and Muon_Py (tutorial style)",
+        "style), MET_px, MET_py, Muon_Px and Muon_Py (tutorial style), or the "
+        "columns met, n_muons, muon1_pt and muon2_pt",
     )
+
+
+_ENERGY_LIKE = re.compile(r"(^|_)(pt|met|mass|ht|e|energy|px|py|pz)(\d*)(_|\d|$)",
+                          re.IGNORECASE)
+
+
+def unit_of(feature_name: str) -> str:
+    """The unit of a feature from its name: "GeV" for momenta, energies and masses
+    (met, muon1_pt, MET_px, Muon_pt_1, ...), "" for counts and anything unknown."""
+    if feature_name.endswith("_count"):  # objects counted, whatever they carry
+        return ""
+    return "GeV" if _ENERGY_LIKE.search(feature_name) else ""

@@ -56,12 +56,21 @@ def _step_trace(edges: np.ndarray, counts: np.ndarray, errors: np.ndarray | None
     )
 
 
+def density_title(density: bool, unit: str = "") -> str:
+    """y-axis title of a histogram: per bin, or per unit of x at unit area."""
+    if not density:
+        return "events / bin"
+    return f"(1/N) dN/dx [1/{unit}]" if unit else "(1/N) dN/dx"
+
+
 def histogram_figure(hist, title: str = "", x_title: str = "",
-                     log_y: bool = False, height: int = 300) -> go.Figure:
+                     log_y: bool = False, height: int = 300,
+                     unit: str = "") -> go.Figure:
     """Signal and background of one feature, overlaid.
 
     Args:
         hist: a :class:`hepviz.histograms.FeatureHistogram`.
+        unit: the unit of x ("GeV"), shown on both axes.
     """
     fig = go.Figure()
     fig.add_trace(_step_trace(hist.edges, hist.background, hist.background_err,
@@ -69,13 +78,15 @@ def histogram_figure(hist, title: str = "", x_title: str = "",
     fig.add_trace(_step_trace(hist.edges, hist.signal, hist.signal_err,
                               "signal", SIGNAL_COLOR, filled=False))
     fig.update_layout(barmode="overlay")
-    y_title = "fraction of events / bin" if hist.density else "events / bin"
-    return _layout(fig, title or hist.name, x_title or hist.name, y_title,
+    x_title = x_title or hist.name
+    if unit:
+        x_title = f"{x_title} [{unit}]"
+    return _layout(fig, title or hist.name, x_title, density_title(hist.density, unit),
                    log_y=log_y, height=height)
 
 
-def overlay_figure(overlay, title: str, x_title: str, log_y: bool = False
-                   ) -> go.Figure:
+def overlay_figure(overlay, title: str, x_title: str, log_y: bool = False,
+                   unit: str = "") -> go.Figure:
     """Distributions on shared edges (a :class:`hepviz.histograms.Overlay`)."""
     fig = go.Figure()
     for i, name in enumerate(overlay.values):
@@ -83,8 +94,10 @@ def overlay_figure(overlay, title: str, x_title: str, log_y: bool = False
                                   overlay.errors[name], name,
                                   RUN_COLORS[i % len(RUN_COLORS)], filled=i == 0))
     fig.update_layout(barmode="overlay")
-    y_title = "fraction of events / bin" if overlay.density else "events / bin"
-    return _layout(fig, title, x_title, y_title, log_y=log_y)
+    if unit:
+        x_title = f"{x_title} [{unit}]"
+    return _layout(fig, title, x_title, density_title(overlay.density, unit),
+                   log_y=log_y)
 
 
 def loss_figure(history, title: str = "Loss") -> go.Figure:

@@ -170,6 +170,31 @@ class RunStore:
             )
         return EventSet.load(self.dataset_path(dataset_hash))
 
+    def name_dataset(self, dataset_hash: str, name: str) -> None:
+        """Give a stored dataset the label users see (where its events came from)."""
+        write_json_atomic(self.dataset_path(dataset_hash).with_suffix(".json"),
+                          {"name": name})
+
+    def dataset_name(self, dataset_hash: str) -> str:
+        """The dataset's label, or its hash when it was never named."""
+        path = self.dataset_path(dataset_hash).with_suffix(".json")
+        try:
+            return json.loads(path.read_text())["name"]
+        except (OSError, ValueError, KeyError):
+            return f"dataset {dataset_hash[:8]}"
+
+    def set_last_dataset(self, dataset_hash: str) -> None:
+        """Remember the dataset made active last, for sessions that name none."""
+        write_json_atomic(self.home / "last_dataset.json", {"hash": dataset_hash})
+
+    def last_dataset(self) -> str | None:
+        """The dataset made active last, if it is still stored."""
+        try:
+            found = json.loads((self.home / "last_dataset.json").read_text())["hash"]
+        except (OSError, ValueError, KeyError):
+            return None
+        return found if self.has_dataset(found) else None
+
     # Registry ---------------------------------------------------------------------
 
     def create_run(self, name: str, config: dict, dataset_hash: str) -> str:

@@ -107,7 +107,9 @@ if source == "Bundled sample":
                                key="levels_process")
         for column, (label, overlay) in zip(
                 st.columns(2), levels_of(process, specs).items()):
-            column.plotly_chart(overlay_figure(overlay, label, label),
+            name, unit = label.rsplit(" (", 1)
+            column.plotly_chart(overlay_figure(overlay, name, name,
+                                               unit=unit.rstrip(")")),
                                 key=f"levels_{label}", width="stretch")
     if st.button("Use this sample", key="use_bundled", type="primary"):
         try:
@@ -224,6 +226,10 @@ if "dataset_hash" in st.session_state:
     }).groupby(["process", "class"], sort=False).agg(
         events=("weight", "size"), sum_of_weights=("weight", "sum")).reset_index()
     st.dataframe(per_process, hide_index=True)
+    st.caption("sum_of_weights: events expected for the sample's luminosity (the "
+               "bundled files are weighted to 1 fb⁻¹: cross section × 1 fb⁻¹ / "
+               "events generated); equal to the number of events when there are "
+               "no weights.")
     for note in eventset.notes:
         st.warning(note)
     st.markdown("First events:")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from hepviz.dataset import split_indices
 from hepviz.errors import HepvizError
+from hepviz.features import unit_of
 from hepviz.histograms import feature_histograms
 from hepviz.plots import histogram_figure
 from hepviz.scaling import SCALERS, make_scaler
@@ -67,14 +68,17 @@ for name, params in zip(eventset.feature_names, parameters):
                    "its scaled value at 0 instead of dividing by zero. A constant "
                    "feature carries no information for the network.")
 
+st.caption("Each class is normalised to unit area, (1/N) dN/dx, so the shapes of "
+           "signal and background compare whatever their numbers of events.")
 for hist_before, hist_after in zip(before, after):
     left, right = st.columns(2)
     left.plotly_chart(
         histogram_figure(hist_before, title=f"{hist_before.name}: before scaling",
-                         log_y=log_y),
+                         log_y=log_y, unit=unit_of(hist_before.name)),
         key=f"before_{hist_before.name}", width="stretch")
     right.plotly_chart(
         histogram_figure(hist_after,
                          title=f"{hist_after.name}: after {SCALER_TITLES[kind]}",
-                         x_title=f"scaled {hist_after.name}", log_y=log_y),
+                         x_title=f"scaled {hist_after.name} (no unit)",
+                         log_y=log_y),
         key=f"after_{hist_after.name}", width="stretch")

@@ -54,8 +54,9 @@ st.selectbox("Start from", list(PRESETS), key="train_preset", on_change=apply_pr
              help="Train the plain 20-layer network and the residual one, then "
                   "compare them on the Activations page.")
 
-with st.form("train_form"):
-    st.markdown(f"Dataset: **{st.session_state['dataset_name']}** "
+# A container, not a form: in a form, Enter in any field would start a run.
+with st.container(border=True):
+    st.markdown(f"Dataset: **{common.md(st.session_state['dataset_name'])}** "
                 f"({eventset.n_events:,} events, {len(eventset.feature_names)} "
                 "features)")
     left, middle, right = st.columns(3)
@@ -81,7 +82,7 @@ with st.form("train_form"):
     seed = right.number_input("Seed", 0, 2**31 - 1, key="seed")
     name = st.text_input("Run name", key="run_name",
                          placeholder="e.g. resnet-20-blocks")
-    submitted = st.form_submit_button("Train", type="primary")
+    submitted = st.button("Train", type="primary", key="train")
 
 model_cfg = ModelConfig(architecture=architecture, n_inputs=eventset.X.shape[1],
                         width=int(width), depth=int(depth), batch_norm=batch_norm,
@@ -100,6 +101,7 @@ if submitted:
     except HepvizError as err:
         common.show_error(err)
     st.session_state["followed_run"] = run_id
+    st.session_state["follow_select"] = run_id  # show the new run's curves
     st.toast(f"Run {name or default_name} submitted.")
 
 with st.expander("Model summary"):
@@ -121,17 +123,19 @@ def live_view() -> None:
         st.info("No runs yet. Configure a network above and press Train.")
         return
     labels = {record.id: common.run_label(record) for record in records}
-    followed = st.session_state.get("followed_run")
-    ids = list(labels)
-    index = ids.index(followed) if followed in ids else 0
-    run_id = st.selectbox("Follow run", ids, index=index, format_func=labels.get,
+    # The run followed last (also across page switches), else the newest one.
+    if st.session_state.get("follow_select") not in labels:
+        followed = st.session_state.get("followed_run")
+        st.session_state["follow_select"] = (followed if followed in labels
+                                             else records[0].id)
+    run_id = st.selectbox("Follow run", list(labels), format_func=labels.get,
                           key="follow_select")
     st.session_state["followed_run"] = run_id
     record = store.get(run_id)
 
     status_col, cancel_col = st.columns([5, 1])
     status_col.progress(float(record.progress),
-                        text=f"{record.status}: {record.message or ''}")
+                        text=common.md(record.message or record.status))
     if record.status in common.ACTIVE_STATUSES:
         if cancel_col.button("Cancel", key=f"cancel_{run_id}"):
             jobs.cancel(store, run_id)
@@ -140,6 +144,7 @@ def live_view() -> None:
                            help="Remove the run, its weights and metrics from disk."):
         store.delete_run(run_id)
         st.session_state.pop("followed_run", None)
+        st.session_state.pop("follow_select", None)
         st.rerun(scope="app")
     if record.status == "failed":
         st.error(f"The run failed: {record.error}")
@@ -147,8 +152,12 @@ def live_view() -> None:
     if len(history):
         left, right = st.columns(2)
         left.plotly_chart(loss_figure(history), key="loss_live", width="stretch")
-        right.plotly_chart(metric_figure(history, "val_auc", "Validation AUC",
-                                         "AUC"), key="auc_live", width="stretch")
+        auc = metric_figure(history, "val_auc", "Validation AUC (weighted)", "AUC")
+        # A fixed axis: on an autoscaled one, noise in the 4th digit looks like a
+        # collapse.
+        auc.update_yaxes(range=[min(0.5, float(history["val_auc"].min()) - 0.02),
+                                1.0])
+        right.plotly_chart(auc, key="auc_live", width="stretch")
 
     was_active = st.session_state.get("was_active", False)
     is_active = any(r.status in common.ACTIVE_STATUSES for r in records)

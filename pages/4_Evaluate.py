@@ -28,13 +28,23 @@ if not finished:
     st.stop()
 
 labels = {record.id: common.run_label(record) for record in finished}
-chosen = st.multiselect("Runs to compare", list(labels), default=list(labels)[:3],
-                        format_func=labels.get, key="eval_runs")
+datasets = {record.id: record.dataset_hash for record in finished}
+active_hash = st.session_state.get("dataset_hash")
+on_active = [run_id for run_id in labels if datasets[run_id] == active_hash]
+chosen = st.multiselect(
+    "Runs to compare", list(labels), default=(on_active or list(labels))[:3],
+    format_func=labels.get, key="eval_runs",
+    help="By default the newest runs trained on the active dataset.")
 convention = st.radio("Convention", list(CONVENTIONS), format_func=CONVENTIONS.get,
                       horizontal=True, key="roc_convention")
 if not chosen:
     st.info("Choose at least one run.")
     st.stop()
+if not on_active:
+    st.info("No finished run uses the active dataset; showing the newest runs.")
+if len({datasets[run_id] for run_id in chosen}) > 1:
+    st.warning("These runs were trained and tested on different datasets, so their "
+               "ROC curves answer different questions: compare AUCs with care.")
 
 
 @st.cache_data(show_spinner="Computing ROC curves…", max_entries=64)
@@ -78,13 +88,16 @@ for run_id, (roc, _, _, ks) in results.items():
         "KS p (signal)": ks.get("signal_p_value"),
         "KS p (background)": ks.get("background_p_value"),
         "network": record.config.get("model", {}).get("architecture"),
-        "dataset": record.dataset_hash[:8],
+        "dataset": store.dataset_name(record.dataset_hash),
     })
 st.dataframe(pd.DataFrame(rows).replace([np.inf], np.nan), hide_index=True)
-st.caption("AUC is the area under ε_s against ε_b computed with the event weights "
-           "of the test split; 1/ε_b is the background rejection factor at a fixed "
-           "signal efficiency. A KS p-value far below 0.05 between the train and "
-           "test output distributions hints at overtraining.")
+st.caption("All numbers are on the test split (20% of the events, never seen in "
+           "training) and use the event weights. AUC is the area under ε_s against "
+           "ε_b; 1/ε_b is the background rejection factor at a fixed signal "
+           "efficiency. The Train page's validation AUC is computed the same way "
+           "on the validation split, so the two differ by statistical fluctuation. "
+           "A KS p-value far below 0.05 between the train and test output "
+           "distributions hints at overtraining (the KS test ignores weights).")
 
 shown = st.selectbox("Output distribution of", list(results), format_func=labels.get,
                      key="score_run")

@@ -20,8 +20,9 @@ st.markdown(
     "so the first layers barely learn: the training loss stalls even though the "
     "network could fit the data — an **optimisation** problem, not overfitting. "
     "A residual block adds its input a⁽ˡ⁾ to Z⁽ˡ⁺²⁾ before the activation, giving "
-    "the gradient a short path back. Compare a deep sigmoid MLP without batch "
-    "norm against a residual network of the same depth."
+    "the gradient a short path back. On the Train page, start from the plain "
+    "20-layer MLP and from the 10 residual blocks (the same 20 layers, ReLU, no "
+    "batch norm), train both, and compare them here."
 )
 
 store = common.get_store()
@@ -93,11 +94,15 @@ if final:
         [layer["hist"]["activation"]["edges"] for layer in layers],
         [layer["hist"]["activation"]["counts"] for layer in layers],
         "Activations a⁽ˡ⁾", "activation value"), key="act_hist", width="stretch")
+    # Runs probed before log magnitudes were recorded have linear ones only.
+    logged = all("log_abs_gradient" in layer["hist"] for layer in layers)
+    grad_key, x_title = (("log_abs_gradient", "log₁₀ |gradient|") if logged
+                         else ("gradient", "gradient value"))
     right.plotly_chart(layer_histograms_figure(
         [layer["name"] for layer in layers],
-        [layer["hist"]["log_abs_gradient"]["edges"] for layer in layers],
-        [layer["hist"]["log_abs_gradient"]["counts"] for layer in layers],
-        "Gradient magnitudes |∂L/∂a⁽ˡ⁾|", "log₁₀ |gradient|"),
+        [layer["hist"][grad_key]["edges"] for layer in layers],
+        [layer["hist"][grad_key]["counts"] for layer in layers],
+        "Gradient magnitudes |∂L/∂a⁽ˡ⁾|", x_title),
         key="grad_hist", width="stretch")
     st.caption("Each row is one layer, input at the top. On the right, a shift to "
                "the left by one unit is a gradient ten times smaller: in a plain "
@@ -107,7 +112,9 @@ else:
     st.caption("Histograms of every layer appear when the run has finished.")
 
 st.subheader("Compare runs")
-compare = st.multiselect("Runs", list(labels), default=list(labels)[:2],
+active_hash = st.session_state.get("dataset_hash")
+on_active = [r.id for r in records if r.dataset_hash == active_hash]
+compare = st.multiselect("Runs", list(labels), default=(on_active or list(labels))[:2],
                          format_func=labels.get, key="act_compare")
 rows = []
 for other in compare:

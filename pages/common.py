@@ -49,24 +49,34 @@ def bundled_dataset_hash(preset: str = samples.DEFAULT_PRESET) -> str:
 
 
 def set_active_dataset(dataset_hash: str, name: str) -> None:
-    """Make a stored dataset the one every page works on."""
+    """Make a stored dataset the one every page works on.
+
+    It is kept in the session, in the page URL (so a reload restores it) and in
+    the store as the last one made active (so a new tab or a restarted server
+    opens on it rather than on the bundled sample).
+    """
+    store = get_store()
+    store.name_dataset(dataset_hash, name)
+    store.set_last_dataset(dataset_hash)
     st.session_state["dataset_hash"] = dataset_hash
     st.session_state["dataset_name"] = name
     st.query_params["dataset"] = dataset_hash
-    st.query_params["name"] = name
 
 
 def ensure_active_dataset() -> None:
-    """Restore the active dataset after a reload (from the URL), or open the
-    bundled sample on a first visit. Errors are shown, not raised."""
+    """Find the active dataset: this session's, the URL's, the one made active
+    last on this server, or else the bundled sample. Errors are shown, not raised."""
     if "dataset_hash" in st.session_state:
         st.query_params["dataset"] = st.session_state["dataset_hash"]
-        st.query_params["name"] = st.session_state["dataset_name"]
         return
     store = get_store()
     wanted = st.query_params.get("dataset")
-    if wanted and store.has_dataset(wanted):
-        set_active_dataset(wanted, st.query_params.get("name", "restored dataset"))
+    if not (wanted and store.has_dataset(wanted)):
+        wanted = store.last_dataset()
+    if wanted:
+        st.session_state["dataset_hash"] = wanted
+        st.session_state["dataset_name"] = store.dataset_name(wanted)
+        st.query_params["dataset"] = wanted
         return
     try:
         dataset_hash = bundled_dataset_hash()
@@ -99,6 +109,11 @@ def save_upload(name: str, content: bytes) -> Path:
         tmp.write_bytes(content)
         tmp.replace(path)
     return path
+
+
+def md(text: str) -> str:
+    """Text shown literally inside Markdown (a Z/γ* must not start italics)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
 
 
 def show_error(err: HepvizError) -> None:

@@ -154,3 +154,29 @@ def test_tiny_files_and_real_hzz(tiny_nanoaod_root, tiny_tutorial_root, shared_d
     px, py = ak.to_numpy(arrays["MET_px"][0]), ak.to_numpy(arrays["MET_py"][0])
     assert out["met"][0] == pytest.approx(np.hypot(px, py))
     np.testing.assert_array_equal(out["n_muons"], ak.num(arrays["Muon_Px"]))
+
+
+@pytest.mark.parametrize("name, unit", [
+    ("met", "GeV"), ("muon1_pt", "GeV"), ("muon2_pt", "GeV"), ("MET_px", "GeV"),
+    ("Muon_pt_1", "GeV"), ("dimuon_mass", "GeV"), ("n_muons", ""), ("nMuon", ""),
+    ("Muon_eta_1", ""), ("Muon_pt_count", ""), ("Jet_pt_sum", "GeV"),
+])
+def test_unit_of_feature_names(name, unit):
+    from hepviz.features import unit_of
+
+    assert unit_of(name) == unit
+
+
+def test_a_table_of_the_four_features_is_taken_as_it_is():
+    import awkward as ak
+
+    from hepviz.features import detect_schema, muon_met_recipe
+
+    columns = ["met", "n_muons", "muon1_pt", "muon2_pt", "run"]
+    assert detect_schema(columns) == "flat"
+    recipe = muon_met_recipe(columns)
+    table = ak.Array({"met": [10.0, 20.0], "n_muons": [1, 2], "muon1_pt": [30.0, 40.0],
+                      "muon2_pt": [0.0, 25.0], "run": [1, 1]})
+    out = recipe.apply(table)
+    assert recipe.feature_names == ["met", "n_muons", "muon1_pt", "muon2_pt"]
+    np.testing.assert_allclose(out["muon2_pt"], [0.0, 25.0])

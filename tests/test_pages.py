@@ -157,7 +157,7 @@ def test_train_evaluate_and_activations_pages_on_a_finished_run(
     _ok(at)
     at.number_input(key="epochs").set_value(2)
     at.slider(key="depth").set_value(2)
-    at.button[0].click().run()  # the form's Train button
+    at.button(key="train").click().run()
     _ok(at)
     run_id = _wait_for_run(home)
     assert RunStore(home).get(run_id).status == "finished", RunStore(home).get(run_id)
@@ -177,9 +177,17 @@ def test_train_evaluate_and_activations_pages_on_a_finished_run(
     assert len(at.get("plotly_chart")) >= 4
 
     at.switch_page("pages/3_Train.py").run()
+    at.number_input(key="epochs").set_value(1)
+    at.button(key="train").click().run()
+    second = RunStore(home).list_runs()[0].id
+    assert second != run_id
+    assert at.selectbox(key="follow_select").value == second  # follows the new run
+    assert _wait_for_run(home) == second
+
+    at.selectbox(key="follow_select").set_value(run_id).run()
     at.button(key=f"delete_{run_id}").click().run()
     _ok(at)
-    assert RunStore(home).list_runs() == []
+    assert [r.id for r in RunStore(home).list_runs()] == [second]
 
 
 def test_pages_without_runs_say_what_to_do(home, tiny_nanoaod_root):

@@ -179,3 +179,23 @@ def test_delete_refuses_active_runs_and_removes_finished_ones(store):
 def test_run_ids_cannot_escape_the_store(store):
     with pytest.raises(RunNotFoundError):
         store.run_dir("../etc")
+
+
+def test_dataset_names_and_the_last_active_dataset_survive_a_new_store(tmp_path):
+    from hepviz.dataset import EventSet
+
+    es = EventSet(X=np.zeros((4, 1), np.float32), y=np.array([0, 1, 0, 1], np.int8),
+                  weight=np.ones(4), process=np.zeros(4, np.int16),
+                  feature_names=["x"], process_names=["p"], notes=[])
+    store = RunStore(tmp_path)
+    digest = store.save_dataset(es)
+    assert store.dataset_name(digest) == f"dataset {digest[:8]}"
+    assert store.last_dataset() is None
+    store.name_dataset(digest, "uploaded: dy, ttbar")
+    store.set_last_dataset(digest)
+
+    reopened = RunStore(tmp_path)  # as after a server restart
+    assert reopened.dataset_name(digest) == "uploaded: dy, ttbar"
+    assert reopened.last_dataset() == digest
+    reopened.dataset_path(digest).unlink()
+    assert reopened.last_dataset() is None
