@@ -244,3 +244,18 @@ def test_rntuple_without_met_explains_then_builds_from_chosen_branches(
     _ok(at)
     assert not at.error
     assert "Muon_pt_1, nMuon" in at.success[0].value
+
+
+def test_a_restarted_server_opens_on_the_dataset_made_active_last(
+        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
+    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3)
+    at = _upload(_app(), tiny_nanoaod_root, background)
+    at.button(key="build").click().run()
+    built = at.session_state["dataset_hash"]
+
+    st.cache_resource.clear()  # a new server process: nothing cached, no sessions
+    st.cache_data.clear()
+    again = _app()
+    _ok(again)
+    assert again.session_state["dataset_hash"] == built
+    assert again.session_state["dataset_name"].startswith("uploaded")
