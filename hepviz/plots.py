@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 SIGNAL_COLOR = "#d62728"
 BACKGROUND_COLOR = "#1f77b4"
+MAX_EPOCH_LINES = 6
 RUN_COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
     "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
@@ -228,6 +229,10 @@ def per_layer_figure(table, value: str, title: str, y_title: str,
     fig = go.Figure()
     order = list(dict.fromkeys(table[x]))
     groups = list(dict.fromkeys(table[series]))
+    if series == "epoch" and len(groups) > MAX_EPOCH_LINES:
+        # First, last and evenly spaced epochs between: a readable legend.
+        keep = np.linspace(0, len(groups) - 1, MAX_EPOCH_LINES).round().astype(int)
+        groups = [groups[i] for i in sorted(set(keep))]
     for i, group in enumerate(groups):
         rows = table[table[series] == group].set_index(x).reindex(order)
         if series == "epoch":  # later epochs darker
@@ -239,4 +244,9 @@ def per_layer_figure(table, value: str, title: str, y_title: str,
             name = str(group)
         fig.add_trace(go.Scatter(x=order, y=rows[value], mode="lines+markers",
                                  name=name, line=line))
-    return _layout(fig, title, x_title, y_title, log_y=log_y, height=380)
+    fig = _layout(fig, title, x_title, y_title, log_y=log_y, height=380)
+    values = np.asarray(table[value], dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if log_y and values.size and np.log10(values.max() / values.min()) < 2:
+        fig.update_yaxes(dtick="D2")  # under two decades: label 2 and 5 as well
+    return fig
