@@ -33,8 +33,8 @@ def test_histogram_sends_one_value_per_bin_and_names_units():
 
 
 def test_overlay_has_one_trace_per_level():
-    overlay = overlay_histograms({"theory": np.arange(10.0), "detector": np.arange(10.0)},
-                                 bins=5)
+    levels = {"theory": np.arange(10.0), "detector": np.arange(10.0)}
+    overlay = overlay_histograms(levels, bins=5)
     fig = overlay_figure(overlay, "MET", "MET", unit="GeV")
     assert [trace.name for trace in fig.data] == ["theory", "detector"]
 
