@@ -12,26 +12,15 @@ Ratios are measured within one run (PERFORMANCE.md targets in brackets):
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 from sklearn.metrics import roc_curve as sk_roc_curve
+from timing import best_of
 
 from hepviz.evaluation import roc_curve
 from hepviz.histograms import feature_histogram
 from hepviz.plots import histogram_figure, roc_figure
-
-
-def best_of(fn, repeats: int = 5) -> float:
-    """Fastest of several runs, in seconds: the least disturbed by other load."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def json_bytes(fig: go.Figure) -> int:

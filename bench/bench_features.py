@@ -6,10 +6,9 @@ between runs on shared machines; the printed ratios are measured in one run.
 
 from __future__ import annotations
 
-import time
-
 import awkward as ak
 import numpy as np
+from timing import best_of
 
 from hepviz.features import Feature, Recipe
 from hepviz.scaling import make_scaler
@@ -18,14 +17,6 @@ N_EVENTS = 1_000_000
 REPEATS = 5
 
 
-def best_of(fn, repeats: int = REPEATS) -> float:
-    """Fastest of several runs, in seconds: the least disturbed by other load."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def muon_events(n: int, seed: int = 0) -> ak.Array:

@@ -12,26 +12,16 @@ Prints ratios measured within one run (absolute times drift on shared machines):
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from timing import best_of
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from hepviz.models import ModelConfig, build_model
 from hepviz.probes import probe
 from hepviz.training import TrainConfig, train
-
-
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def dataloader_epoch(model, X, y, w, batch_size: int) -> None:
@@ -70,10 +60,10 @@ def main() -> None:
     # Warm-up: the first call pays the imports (sklearn.metrics alone takes ~2 s).
     train(model, X[:2048], y[:2048], w[:2048], X_val, y_val, None,
           TrainConfig(epochs=1))
-    fast = timed(lambda: train(model, X, y, w, X_val, y_val, None,
+    fast = best_of(lambda: train(model, X, y, w, X_val, y_val, None,
                                TrainConfig(epochs=1, batch_size=args.batch_size)),
                  args.repeat)
-    slow = timed(lambda: dataloader_epoch(model, X, y, w, args.batch_size),
+    slow = best_of(lambda: dataloader_epoch(model, X, y, w, args.batch_size),
                  args.repeat)
     print(f"epoch, {args.events} events, MLP 4x64+BN, batch {args.batch_size}:")
     print(f"  randperm slicing {fast:.2f} s, DataLoader {slow:.2f} s, "
@@ -92,9 +82,9 @@ def main() -> None:
         def forward_backward(m=m, xt=xt, yt=yt):
             nn.functional.binary_cross_entropy_with_logits(m(xt), yt).backward()
 
-        t_fwd = timed(forward, args.repeat)
-        t_fb = timed(forward_backward, args.repeat)
-        t_probe = timed(lambda m=m: probe(m, X[:n], y[:n]), args.repeat)
+        t_fwd = best_of(forward, args.repeat)
+        t_fb = best_of(forward_backward, args.repeat)
+        t_probe = best_of(lambda m=m: probe(m, X[:n], y[:n]), args.repeat)
         print(f"probe, {n} events, {name}: {t_probe:.3f} s = "
               f"{t_probe / t_fwd:.1f}x a plain forward ({t_fwd:.3f} s), "
               f"{t_probe / t_fb:.1f}x forward+backward ({t_fb:.3f} s)")
