@@ -3,6 +3,7 @@ and branches, mark each file signal or background and build the features."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -226,10 +227,17 @@ if "dataset_hash" in st.session_state:
     }).groupby(["process", "class"], sort=False).agg(
         events=("weight", "size"), sum_of_weights=("weight", "sum")).reset_index()
     st.dataframe(per_process, hide_index=True)
-    st.caption("sum_of_weights: events expected for the sample's luminosity (the "
-               "bundled files are weighted to 1 fb⁻¹: cross section × 1 fb⁻¹ / "
-               "events generated); equal to the number of events when there are "
-               "no weights.")
+    if st.session_state["dataset_name"].startswith("bundled"):
+        st.caption("sum_of_weights: events expected in 1 fb⁻¹ (each event weighs "
+                   "cross section × 1 fb⁻¹ / events generated).")
+    else:
+        st.caption("sum_of_weights: the sum of the chosen weight branch, or the "
+                   "number of events when no weight was chosen.")
+    classes = set(np.unique(eventset.y).tolist())
+    if len(classes) < 2:
+        missing = "background" if 1 in classes else "signal"
+        st.warning(f"This dataset has no {missing} events, so no network can be "
+                   f"trained on it. Mark at least one file as {missing}.")
     for note in eventset.notes:
         st.warning(note)
     st.markdown("First events:")

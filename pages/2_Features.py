@@ -70,6 +70,18 @@ for name, params in zip(eventset.feature_names, parameters):
 
 st.caption("Each class is normalised to unit area, (1/N) dN/dx, so the shapes of "
            "signal and background compare whatever their numbers of events.")
+if weighted:
+    for label, title in ((0, "background"), (1, "signal")):
+        mask = eventset.y == label
+        shares = np.bincount(eventset.process[mask], weights=eventset.weight[mask],
+                             minlength=len(eventset.process_names))
+        if len(np.flatnonzero(shares)) > 1 and shares.sum() > 0:
+            top = int(np.argmax(shares))
+            st.caption(
+                f"With event weights, {shares[top] / shares.sum():.1%} of the "
+                f"{title} weight is {eventset.process_names[top]}: its shape "
+                f"dominates the {title} histograms. Switch weights off to see every "
+                "process equally per event.")
 for hist_before, hist_after in zip(before, after):
     left, right = st.columns(2)
     left.plotly_chart(

@@ -4,6 +4,8 @@ user switches pages, reloads the browser or closes it."""
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -90,7 +92,15 @@ model_cfg = ModelConfig(architecture=architecture, n_inputs=eventset.X.shape[1],
 train_cfg = TrainConfig(learning_rate=float(learning_rate), epochs=int(epochs),
                         batch_size=int(batch_size), seed=int(seed))
 
+# A second click while the first submission is still on its way would queue the
+# same run twice.
+config_key = (dataset_hash, repr(model_cfg), repr(train_cfg), scaler, name)
+last_key, last_time = st.session_state.get("last_submit", (None, 0.0))
+if submitted and config_key == last_key and time.monotonic() - last_time < 10:
+    st.toast("This run was just submitted; follow it below.")
+    submitted = False
 if submitted:
+    st.session_state["last_submit"] = (config_key, time.monotonic())
     default_name = (f"{architecture}-{depth}x{width}"
                     f"{'-bn' if batch_norm else ''}-{activation}")
     try:
@@ -123,11 +133,13 @@ def live_view() -> None:
         st.info("No runs yet. Configure a network above and press Train.")
         return
     labels = {record.id: common.run_label(record) for record in records}
-    # The run followed last (also across page switches), else the newest one.
+    # The run followed last (also across page switches), else one still training,
+    # else the newest one.
     if st.session_state.get("follow_select") not in labels:
         followed = st.session_state.get("followed_run")
-        st.session_state["follow_select"] = (followed if followed in labels
-                                             else records[0].id)
+        active = [r.id for r in records if r.status in common.ACTIVE_STATUSES]
+        st.session_state["follow_select"] = (
+            followed if followed in labels else (active or [records[0].id])[0])
     run_id = st.selectbox("Follow run", list(labels), format_func=labels.get,
                           key="follow_select")
     st.session_state["followed_run"] = run_id

@@ -19,6 +19,9 @@ CONVENTIONS = {
     "tpr": "ML convention: true vs false positive rate",
 }
 
+# A network whose outputs differ by less than this across events has not learned.
+STALLED_SPREAD = 1e-3
+
 st.title("Evaluate")
 store = common.get_store()
 finished = [r for r in store.list_runs() if r.status == "finished"]
@@ -62,7 +65,7 @@ def evaluate(run_id: str):
     train_hist = feature_histogram(train["score"], train["y"], train["weight"],
                                    name="score", **bins)
     ks = overtraining_test(train["score"], train["y"], test["score"], test["y"])
-    return roc, test_hist, train_hist, ks
+    return roc, test_hist, train_hist, ks, float(np.std(test["score"]))
 
 
 results = {}
@@ -73,18 +76,25 @@ for run_id in chosen:
         st.error(f"{labels[run_id]}: {err}")
 if not results:
     st.stop()
+for run_id, result in results.items():
+    if result[4] < STALLED_SPREAD:
+        st.warning(
+            f"{labels[run_id]} gives almost the same output for every event (spread "
+            f"{result[4]:.1e}): it has not learned, and its ROC curve and AUC are "
+            "set by tiny fluctuations, even below 0.5. The Activations page shows "
+            "why (vanishing gradients).")
 
 st.plotly_chart(roc_figure({labels[r]: res[0] for r, res in results.items()},
                            convention=convention), key="roc", width="stretch")
 
 rows = []
-for run_id, (roc, _, _, ks) in results.items():
+for run_id, (roc, _, _, ks, _) in results.items():
     record = store.get(run_id)
     rows.append({
         "run": labels[run_id],
         "AUC": round(roc.auc, 4),
-        "1/ε_b at ε_s = 50%": background_rejection_at(roc, 0.5),
-        "1/ε_b at ε_s = 90%": background_rejection_at(roc, 0.9),
+        "1/ε_b at ε_s = 50%": float(f"{background_rejection_at(roc, 0.5):.3g}"),
+        "1/ε_b at ε_s = 90%": float(f"{background_rejection_at(roc, 0.9):.3g}"),
         "KS p (signal)": ks.get("signal_p_value"),
         "KS p (background)": ks.get("background_p_value"),
         "network": record.config.get("model", {}).get("architecture"),
@@ -102,6 +112,6 @@ st.caption("All numbers are on the test split (20% of the events, never seen in 
 shown = st.selectbox("Output distribution of", list(results), format_func=labels.get,
                      key="score_run")
 log_y = st.toggle("Log y", value=False, key="score_log")
-_, test_hist, train_hist, _ = results[shown]
+_, test_hist, train_hist, _, _ = results[shown]
 st.plotly_chart(score_figure(test_hist, train_hist, log_y=log_y), key="scores",
                 width="stretch")

@@ -16,9 +16,12 @@ ACTIVATION_KINDS = ("ReLU", "Tanh", "Sigmoid")
 st.title("Activations")
 st.markdown(
     "During training the network's gradient is passed backwards layer by layer. "
-    "In a deep plain network with saturating activations it shrinks at each step, "
-    "so the first layers barely learn: the training loss stalls even though the "
-    "network could fit the data — an **optimisation** problem, not overfitting. "
+    "In a deep plain network it is multiplied by each layer's weights and "
+    "activation slope on the way, and shrinks by a roughly constant factor per "
+    "layer (ReLU with default initialisation, and even more so sigmoid, which "
+    "saturates), so the first layers barely learn: the training loss stalls even "
+    "though the network could fit the data — an **optimisation** problem, not "
+    "overfitting. "
     "A residual block adds its input a⁽ˡ⁾ to Z⁽ˡ⁺²⁾ before the activation, giving "
     "the gradient a short path back. On the Train page, start from the plain "
     "20-layer MLP and from the 10 residual blocks (the same 20 layers, ReLU, no "
@@ -129,6 +132,8 @@ if rows:
         per_layer_figure(pd.concat(rows), "grad_norm",
                          "Gradient norm per activation layer, last epoch",
                          "gradient norm", series="run", x="depth",
-                         x_title="activation layer number (input → output)",
+                         x_title="activation layer number (input → output; a "
+                                 "residual network has one more, after its input "
+                                 "layer)",
                          log_y=True),
         key="compare_grad", width="stretch")

@@ -71,6 +71,11 @@ def test_app_opens_on_the_bundled_sample(home):
     at.selectbox(key="levels_process").set_value("dy").run()
     _ok(at)
 
+    at.switch_page("pages/2_Features.py").run()
+    _ok(at)
+    # QCD's cross section dwarfs the others: the page says so.
+    assert any("of the background weight is qcd" in c.value for c in at.caption)
+
 
 def test_upload_nanoaod_and_tutorial_files_builds_the_four_features(
         home, tiny_nanoaod_root, tiny_tutorial_root):
@@ -121,6 +126,7 @@ def test_nan_rows_dropped_constant_feature_and_one_class_explained(home, tmp_pat
     at.button(key="build").click().run()
     _ok(at)
     assert any("dropped" in w.value for w in at.warning)
+    assert any("no background events" in w.value for w in at.warning)
 
     at.switch_page("pages/2_Features.py").run()
     _ok(at)
@@ -179,6 +185,8 @@ def test_train_evaluate_and_activations_pages_on_a_finished_run(
     at.switch_page("pages/3_Train.py").run()
     at.number_input(key="epochs").set_value(1)
     at.button(key="train").click().run()
+    at.button(key="train").click().run()  # a double click queues one run, not two
+    assert len(RunStore(home).list_runs()) == 2
     second = RunStore(home).list_runs()[0].id
     assert second != run_id
     assert at.selectbox(key="follow_select").value == second  # follows the new run
