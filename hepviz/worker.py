@@ -120,16 +120,17 @@ def run_training(store: RunStore, run_id: str, stop: threading.Event) -> None:
     store.save_json(run_id, "probes.json", probes)
 
     idx = np.concatenate([te, tr])
+    score = predict(model, X[idx])  # test events first
     store.save_predictions(
         run_id,
-        score=predict(model, X[idx]),
+        score=score,
         y=es.y[idx],
         weight=es.weight[idx],
         process=es.process[idx],
         split=np.array(["test"] * len(te) + ["train"] * len(tr)),
         process_names=np.array(es.process_names, dtype=str),
     )
-    test_auc = weighted_auc(es.y[te], predict(model, X[te]), es.weight[te])
+    test_auc = weighted_auc(es.y[te], score[:len(te)], es.weight[te])
     store.set_progress(run_id, 1.0, f"finished: test AUC {test_auc:.3f}")
     store.set_status(run_id, "finished")
 
