@@ -23,6 +23,7 @@ file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -169,6 +170,15 @@ class RunStore:
                 "Build the dataset again on the Data page."
             )
         return EventSet.load(self.dataset_path(dataset_hash))
+
+    def save_upload(self, name: str, content: bytes) -> Path:
+        """Keep an uploaded file under uploads/<content hash>/<name>, so that it
+        outlives the upload widget, a page switch and a server restart."""
+        digest = hashlib.sha256(content).hexdigest()[:16]
+        path = self.home / "uploads" / digest / Path(name).name
+        if not path.exists():
+            write_atomic(path, lambda fh: fh.write(content))
+        return path
 
     def name_dataset(self, dataset_hash: str, name: str) -> None:
         """Give a stored dataset the label users see (where its events came from)."""

@@ -127,8 +127,9 @@ else:
         type=UPLOAD_TYPES, accept_multiple_files=True, key="uploader",
     )
     saved = st.session_state.setdefault("uploaded_paths", {})
+    store = common.get_store()
     for upload in uploads or []:
-        saved[upload.name] = str(common.save_upload(upload.name, upload.getvalue()))
+        saved[upload.name] = str(store.save_upload(upload.name, upload.getvalue()))
     if not saved:
         st.info("Upload one file per process, then mark each as signal or "
                 "background.")

@@ -6,21 +6,15 @@ Nothing here holds physics or training logic; it wires widgets to ``hepviz``.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-from pathlib import Path
-
 import streamlit as st
 
 from hepviz import samples
 from hepviz.dataset import EventSet, build_eventset
 from hepviz.errors import HepvizError
 from hepviz.features import muon_met_recipe
-from hepviz.runs import RunStore
+from hepviz.runs import ACTIVE, RunStore
 
-log = logging.getLogger(__name__)
-
-ACTIVE_STATUSES = ("queued", "running")
+ACTIVE_STATUSES = ACTIVE
 
 
 @st.cache_resource
@@ -95,20 +89,6 @@ def active_dataset() -> tuple[str, EventSet]:
         st.info(f"{reason} Choose or upload events on the Data page.")
         st.stop()
     return dataset_hash, load_dataset(dataset_hash)
-
-
-def save_upload(name: str, content: bytes) -> Path:
-    """Keep an uploaded file on disk (by content hash) so that it outlives the
-    widget, a page switch and a server restart."""
-    digest = hashlib.sha256(content).hexdigest()[:16]
-    folder = get_store().home / "uploads" / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(name).name
-    if not path.exists():
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    return path
 
 
 def md(text: str) -> str:

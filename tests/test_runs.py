@@ -199,3 +199,14 @@ def test_dataset_names_and_the_last_active_dataset_survive_a_new_store(tmp_path)
     assert reopened.last_dataset() == digest
     reopened.dataset_path(digest).unlink()
     assert reopened.last_dataset() is None
+
+
+def test_uploads_are_kept_once_per_content_under_their_own_name(tmp_path):
+    store = RunStore(tmp_path)
+    first = store.save_upload("../../dy.root", b"root-bytes")
+    again = store.save_upload("dy.root", b"root-bytes")
+    other = store.save_upload("dy.root", b"other-bytes")
+    assert first == again and first.name == "dy.root"  # no path escapes the store
+    assert first.read_bytes() == b"root-bytes"
+    assert other != first and other.read_bytes() == b"other-bytes"
+    assert first.parent.parent == tmp_path / "uploads"
