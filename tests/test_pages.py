@@ -49,6 +49,14 @@ def _upload(at: AppTest, *paths: Path) -> AppTest:
     return at.run()
 
 
+@pytest.fixture
+def two_class_app(home, tiny_nanoaod_root, make_nanoaod_root, tmp_path) -> AppTest:
+    """The app with a signal file and a harder-MET background file built."""
+    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3, met_scale=60.0)
+    at = _upload(_app(), tiny_nanoaod_root, background)
+    return at.button(key="build").click().run()
+
+
 def _wait_for_run(home: Path, timeout: float = 180) -> str:
     store = RunStore(home)
     deadline = time.monotonic() + timeout
@@ -137,11 +145,8 @@ def test_nan_rows_dropped_constant_feature_and_one_class_explained(home, tmp_pat
     assert at.error and "cannot be trained" in at.error[0].value
 
 
-def test_features_page_shows_histograms_before_and_after_scaling(
-        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
-    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3, met_scale=60.0)
-    at = _upload(_app(), tiny_nanoaod_root, background)
-    at.button(key="build").click().run()
+def test_features_page_shows_histograms_before_and_after_scaling(home, two_class_app):
+    at = two_class_app
     at.switch_page("pages/2_Features.py").run()
     _ok(at)
     charts = at.get("plotly_chart")
@@ -153,11 +158,8 @@ def test_features_page_shows_histograms_before_and_after_scaling(
     assert "min" in at.dataframe[0].value.columns
 
 
-def test_train_evaluate_and_activations_pages_on_a_finished_run(
-        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
-    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3, met_scale=60.0)
-    at = _upload(_app(), tiny_nanoaod_root, background)
-    at.button(key="build").click().run()
+def test_train_evaluate_and_activations_pages_on_a_finished_run(home, two_class_app):
+    at = two_class_app
 
     at.switch_page("pages/3_Train.py").run()
     _ok(at)
@@ -207,10 +209,8 @@ def test_pages_without_runs_say_what_to_do(home, tiny_nanoaod_root):
 
 
 def test_train_presets_fill_the_form_for_the_vanishing_gradient_demo(
-        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
-    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3)
-    at = _upload(_app(), tiny_nanoaod_root, background)
-    at.button(key="build").click().run()
+        home, two_class_app):
+    at = two_class_app
     at.switch_page("pages/3_Train.py").run()
     preset = next(p for p in at.selectbox(key="train_preset").options
                   if p.startswith("Vanishing"))
@@ -254,11 +254,8 @@ def test_rntuple_without_met_explains_then_builds_from_chosen_branches(
     assert "Muon_pt_1, nMuon" in at.success[0].value
 
 
-def test_a_restarted_server_opens_on_the_dataset_made_active_last(
-        home, tiny_nanoaod_root, make_nanoaod_root, tmp_path):
-    background = make_nanoaod_root(tmp_path / "bkg.root", seed=3)
-    at = _upload(_app(), tiny_nanoaod_root, background)
-    at.button(key="build").click().run()
+def test_a_restarted_server_opens_on_the_dataset_made_active_last(home, two_class_app):
+    at = two_class_app
     built = at.session_state["dataset_hash"]
 
     st.cache_resource.clear()  # a new server process: nothing cached, no sessions
