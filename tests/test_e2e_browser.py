@@ -101,6 +101,14 @@ def _goto(page, title: str) -> None:
     page.get_by_role("heading", name=title).first.wait_for()
 
 
+def _visit_plot_page(page, title: str, shot: str) -> None:
+    """Open a page from the sidebar, wait for its first chart, take a screenshot."""
+    _goto(page, title)
+    _wait_idle(page)
+    page.locator(".js-plotly-plot").first.wait_for()
+    _shot(page, shot)
+
+
 def _wait_idle(page) -> None:
     # Streamlit shows a "running" status widget while a script runs.
     page.wait_for_timeout(300)
@@ -142,16 +150,10 @@ def test_upload_two_nanoaod_files_train_and_see_roc(server, page):
     _wait_idle(page)
     _shot(page, "05-train-finished")
 
-    _goto(page, "Evaluate")
-    _wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
+    _visit_plot_page(page, "Evaluate", "06-evaluate-roc")
     assert page.get_by_text("AUC", exact=False).count() >= 1
-    _shot(page, "06-evaluate-roc")
 
-    _goto(page, "Activations")
-    _wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
-    _shot(page, "07-activations")
+    _visit_plot_page(page, "Activations", "07-activations")
 
     # A browser reload starts a new session: the uploaded dataset and the run
     # must both still be there.
