@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 SIGNAL_COLOR = "#d62728"
 BACKGROUND_COLOR = "#1f77b4"
 MAX_EPOCH_LINES = 6
+RUN_DASHES = ("solid", "dash", "dot", "dashdot")
 RUN_COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
     "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
@@ -150,7 +151,9 @@ def roc_figure(curves: Mapping[str, object], convention: str = "rejection"
             x, y = eff_s, 1.0 - eff_b
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines", name=f"{label} (AUC {roc.auc:.3f})",
-            line=dict(color=RUN_COLORS[i % len(RUN_COLORS)]),
+            # Dashes keep runs with near-identical curves apart.
+            line=dict(color=RUN_COLORS[i % len(RUN_COLORS)],
+                      dash=RUN_DASHES[i % len(RUN_DASHES)]),
         ))
     if convention == "inverse":
         titles = ("signal efficiency ε_s", "background rejection 1/ε_b")
@@ -248,5 +251,6 @@ def per_layer_figure(table, value: str, title: str, y_title: str,
     values = np.asarray(table[value], dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
     if log_y and values.size and np.log10(values.max() / values.min()) < 2:
-        fig.update_yaxes(dtick="D2")  # under two decades: label 2 and 5 as well
+        # Under two decades: ticks at 2 and 5 too, each written out in full.
+        fig.update_yaxes(dtick="D2", tickformat=".0e")
     return fig

@@ -194,6 +194,11 @@ else:
     recipe = muon_met_recipe
     if recipe_kind == "Choose branches":
         common_branches = sorted(set.intersection(*(set(b) for b in branch_sets)))
+        if not common_branches:
+            st.warning("These files have no branch or column name in common, so no "
+                       "feature can be read from all of them. Upload files of one "
+                       "schema, or remove the odd one out.")
+            st.stop()
         chosen = st.multiselect("Branches present in every file", common_branches,
                                 key="custom_branches")
         features = []
@@ -242,5 +247,8 @@ if "dataset_hash" in st.session_state:
     for note in eventset.notes:
         st.warning(note)
     st.markdown("First events:")
-    st.dataframe(pd.DataFrame(eventset.X[:10], columns=eventset.feature_names),
-                 hide_index=True)
+    first = pd.DataFrame(eventset.X[:10], columns=eventset.feature_names)
+    first.insert(0, "class", np.where(eventset.y[:10] == 1, "signal", "background"))
+    first.insert(0, "process",
+                 [eventset.process_names[p] for p in eventset.process[:10]])
+    st.dataframe(first, hide_index=True)

@@ -18,6 +18,9 @@ from hepviz.scaling import SCALERS
 from hepviz.training import TrainConfig, pick_device
 from pages import common
 
+# The binary cross-entropy of a constant output of 1/2 (balanced classes).
+LN2 = 0.6931471805599453
+
 st.title("Train")
 dataset_hash, eventset = common.active_dataset()
 store = common.get_store()
@@ -154,13 +157,28 @@ def live_view() -> None:
             st.toast("Cancel requested; the run stops after the current batch.")
     elif cancel_col.button("Delete", key=f"delete_{run_id}",
                            help="Remove the run, its weights and metrics from disk."):
-        store.delete_run(run_id)
-        st.session_state.pop("followed_run", None)
-        st.session_state.pop("follow_select", None)
-        st.rerun(scope="app")
+        st.session_state["confirm_delete"] = run_id
+    if record.status not in common.ACTIVE_STATUSES and (
+            st.session_state.get("confirm_delete") == run_id):
+        # Deleting cannot be undone, and the store is shared: ask once more.
+        ask, yes, no = st.columns([4, 1, 1])
+        ask.warning(f"Delete {common.md(labels[run_id])} with its weights, metrics "
+                    "and predictions? This cannot be undone.")
+        if yes.button("Delete for good", key=f"confirm_delete_{run_id}"):
+            store.delete_run(run_id)
+            for key in ("followed_run", "follow_select", "confirm_delete"):
+                st.session_state.pop(key, None)
+            st.rerun(scope="app")
+        if no.button("Keep it", key=f"keep_{run_id}"):
+            st.session_state.pop("confirm_delete", None)
+            st.rerun(scope="fragment")
     if record.status == "failed":
         st.error(f"The run failed: {record.error}")
     history = store.metrics(run_id)
+    if len(history) >= 3 and abs(history["train_loss"].iloc[-1] - LN2) < 1e-3:
+        st.info("The training loss stays at ln 2 ≈ 0.693: the network gives the same "
+                "output for every event and is not learning, whatever the validation "
+                "AUC says. The Activations page shows why.")
     if len(history):
         left, right = st.columns(2)
         left.plotly_chart(loss_figure(history), key="loss_live", width="stretch")

@@ -106,6 +106,9 @@ st.caption("All numbers are on the test split (20% of the events, never seen in 
            "ε_b; 1/ε_b is the background rejection factor at a fixed signal "
            "efficiency. The Train page's validation AUC is computed the same way "
            "on the validation split, so the two differ by statistical fluctuation. "
+           "No uncertainties are shown: with few test events, or weights that "
+           "vary by orders of magnitude (QCD in the bundled sample), a large 1/ε_b "
+           "may rest on a handful of events. "
            "A KS p-value far below 0.05 between the train and test output "
            "distributions hints at overtraining (the KS test ignores weights).")
 

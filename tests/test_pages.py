@@ -118,6 +118,16 @@ def test_missing_branches_get_a_message_naming_them(home, tmp_path,
     assert at.error and "not found" in at.error[0].value
 
 
+def test_files_without_a_common_branch_are_explained(home, tmp_path,
+                                                    tiny_nanoaod_root):
+    table = tmp_path / "flat.csv"
+    pd.DataFrame({"MET": [1.0, 2.0], "muons": [1, 2]}).to_csv(table, index=False)
+    at = _upload(_app(), tiny_nanoaod_root, table)
+    at.radio(key="recipe_kind").set_value("Choose branches").run()
+    _ok(at)
+    assert any("no branch or column name in common" in w.value for w in at.warning)
+
+
 def test_nan_rows_dropped_constant_feature_and_one_class_explained(home, tmp_path):
     rng = np.random.default_rng(0)
     frames = []
@@ -196,6 +206,8 @@ def test_train_evaluate_and_activations_pages_on_a_finished_run(home, two_class_
 
     at.selectbox(key="follow_select").set_value(run_id).run()
     at.button(key=f"delete_{run_id}").click().run()
+    assert len(RunStore(home).list_runs()) == 2  # asks first
+    at.button(key=f"confirm_delete_{run_id}").click().run()
     _ok(at)
     assert [r.id for r in RunStore(home).list_runs()] == [second]
 
